@@ -1,0 +1,288 @@
+"""A small Tk app for screenagent to drive: a form, buttons, a menu, a scrolling list, a drag
+area and an error dialog.
+
+It writes its whole state to a JSON file on every change (atomically), including the true
+screen geometry of every widget, so demos and tests can check that each action landed where it
+was aimed. The layout is fixed in pixels (``place``) so that the same script works every time.
+
+Run: ``python examples/demo_app.py --state /tmp/demo-state.json``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import tkinter as tk
+from pathlib import Path
+from typing import Any
+
+ITEMS = [f"Item {i:02d}" for i in range(1, 41)]
+WINDOW = (0, 0, 900, 640)  # x, y, width, height: the app sits in the top-left corner
+
+
+class DemoApp:
+    def __init__(self, root: tk.Tk, state_path: Path) -> None:
+        self.root = root
+        self.state_path = state_path
+        self.state: dict[str, Any] = {
+            "name": "",
+            "email": "",
+            "subscribe": False,
+            "submitted": [],
+            "saves": 0,
+            "selected": None,
+            "opened": [],
+            "list_top": 0,
+            "token": None,
+            "drops": [],
+            "clicks": [],
+            "keys": [],
+            "dialog": None,
+            "status": "Ready",
+            "menu": [],
+            "widgets": {},
+            "ready": False,
+        }
+        root.title("screenagent demo")
+        x, y, w, h = WINDOW
+        root.geometry(f"{w}x{h}+{x}+{y}")
+        root.resizable(False, False)
+        self.w: dict[str, tk.Widget] = {}
+        self._build()
+        root.bind_all("<ButtonPress>", self._on_press, add="+")
+        root.bind_all("<Double-Button-1>", self._on_double, add="+")
+        root.bind_all("<KeyPress>", self._on_key, add="+")
+        root.bind_all("<Control-s>", lambda e: self._save())
+        root.after(200, self._ready)
+
+    # --- layout ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        r = self.root
+        menubar = tk.Menu(r)
+        filemenu = tk.Menu(menubar, tearoff=False)
+        filemenu.add_command(label="New", command=lambda: self._menu("File/New"))
+        filemenu.add_command(label="Save", accelerator="Ctrl+S", command=self._save)
+        filemenu.add_separator()
+        filemenu.add_command(label="Quit", command=r.destroy)
+        helpmenu = tk.Menu(menubar, tearoff=False)
+        helpmenu.add_command(label="About", command=lambda: self._menu("Help/About"))
+        menubar.add_cascade(label="File", menu=filemenu)
+        menubar.add_cascade(label="Help", menu=helpmenu)
+        r.config(menu=menubar)
+
+        def place(name: str, widget: tk.Widget, x: int, y: int, w: int, h: int) -> tk.Widget:
+            widget.place(x=x, y=y, width=w, height=h)
+            self.w[name] = widget
+            return widget
+
+        place("title", tk.Label(r, text="Contact form", font=("DejaVu Sans", 16, "bold"), anchor="w"),
+              20, 10, 400, 34)  # fmt: skip
+        place("name_label", tk.Label(r, text="Name", anchor="w"), 20, 60, 90, 30)
+        self.name_var = tk.StringVar()
+        self.name_var.trace_add("write", lambda *a: self._set(name=self.name_var.get()))
+        place("name", tk.Entry(r, textvariable=self.name_var), 120, 60, 300, 30)
+        place("email_label", tk.Label(r, text="Email", anchor="w"), 20, 100, 90, 30)
+        self.email_var = tk.StringVar()
+        self.email_var.trace_add("write", lambda *a: self._set(email=self.email_var.get()))
+        place("email", tk.Entry(r, textvariable=self.email_var), 120, 100, 300, 30)
+        self.sub_var = tk.BooleanVar()
+        place("subscribe", tk.Checkbutton(r, text="Subscribe to news", variable=self.sub_var,
+              command=lambda: self._set(subscribe=self.sub_var.get()), anchor="w"),
+              120, 140, 300, 30)  # fmt: skip
+        place("submit", tk.Button(r, text="Submit", command=self._submit), 120, 185, 120, 36)
+        place("clear", tk.Button(r, text="Clear", command=self._clear), 260, 185, 120, 36)
+        self.status = tk.Label(r, text="Ready", anchor="w", relief="sunken")
+        place("status", self.status, 20, 590, 860, 30)
+
+        place("list_label", tk.Label(r, text="Files", anchor="w"), 480, 60, 200, 24)
+        frame = tk.Frame(r)
+        place("list_frame", frame, 480, 86, 240, 250)
+        self.listbox = tk.Listbox(frame, exportselection=False, activestyle="none")
+        scroll = tk.Scrollbar(frame, orient="vertical", command=self.listbox.yview)
+        self.listbox.config(yscrollcommand=lambda a, b: (scroll.set(a, b), self._list_moved()))
+        self.listbox.place(x=0, y=0, width=220, height=250)
+        scroll.place(x=220, y=0, width=20, height=250)
+        for item in ITEMS:
+            self.listbox.insert("end", item)
+        self.listbox.bind("<<ListboxSelect>>", lambda e: self._list_select())
+        self.w["list"] = self.listbox
+
+        place("drag_label", tk.Label(r, text="Drag the square into the box", anchor="w"),
+              20, 250, 400, 24)  # fmt: skip
+        self.canvas = tk.Canvas(r, background="white", highlightthickness=1,
+                                highlightbackground="gray40")  # fmt: skip
+        place("canvas", self.canvas, 20, 280, 420, 180)
+        self.canvas.create_rectangle(300, 40, 400, 140, outline="green", width=3, tags="target")
+        self.canvas.create_rectangle(20, 60, 60, 100, fill="royal blue", outline="", tags="token")
+        self.canvas.tag_bind("token", "<ButtonPress-1>", self._drag_start)
+        self.canvas.tag_bind("token", "<B1-Motion>", self._drag_move)
+        self.canvas.tag_bind("token", "<ButtonRelease-1>", self._drag_end)
+        self.canvas.bind("<Button-3>", self._right_click)
+        self._drag_from: tuple[int, int] | None = None
+        self.root.bind("<Configure>", lambda e: self._geometry())
+
+    # --- state ----------------------------------------------------------------------------
+
+    def _set(self, **changes: Any) -> None:
+        self.state.update(changes)
+        self._write()
+
+    def _write(self) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.state_path.parent, prefix=".demo-state-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(self.state, f, ensure_ascii=False, indent=1)
+        os.replace(tmp, self.state_path)
+
+    def _geometry(self) -> None:
+        self.root.update_idletasks()
+        boxes = {}
+        for name, widget in self.w.items():
+            boxes[name] = [widget.winfo_rootx(), widget.winfo_rooty(),
+                           widget.winfo_width(), widget.winfo_height()]  # fmt: skip
+        x0, y0 = self.canvas.winfo_rootx(), self.canvas.winfo_rooty()
+        for tag in ("token", "target"):
+            ax, ay, bx, by = (int(v) for v in self.canvas.coords(tag))
+            boxes[tag] = [x0 + ax, y0 + ay, bx - ax, by - ay]
+        boxes["window"] = [self.root.winfo_rootx(), self.root.winfo_rooty(),
+                           self.root.winfo_width(), self.root.winfo_height()]  # fmt: skip
+        top = self.listbox.nearest(0)
+        bbox = self.listbox.bbox(top)
+        if bbox:
+            boxes["list_row"] = [self.listbox.winfo_rootx() + bbox[0], self.listbox.winfo_rooty() + bbox[1],
+                                 bbox[2], bbox[3]]  # fmt: skip
+        self.state["widgets"] = boxes
+        self._write()
+
+    def _ready(self) -> None:
+        self._geometry()
+        self._set(ready=True)
+
+    # --- behaviour ------------------------------------------------------------------------
+
+    def _status(self, text: str) -> None:
+        self.status.config(text=text)
+        self.state["status"] = text
+
+    def _on_press(self, e: tk.Event) -> None:
+        self.state["clicks"].append({"widget": self._name(e.widget), "button": e.num,
+                                     "x": e.x_root, "y": e.y_root})  # fmt: skip
+        self._write()
+
+    def _on_double(self, e: tk.Event) -> None:
+        if e.widget is self.listbox:
+            index = self.listbox.nearest(e.y)
+            self.state["opened"].append(ITEMS[index])
+            self._status(f"Opened {ITEMS[index]}")
+        self.state["clicks"].append({"widget": self._name(e.widget), "button": 1, "double": True,
+                                     "x": e.x_root, "y": e.y_root})  # fmt: skip
+        self._write()
+
+    def _on_key(self, e: tk.Event) -> None:
+        mods = [m for m, bit in (("ctrl", 0x4), ("shift", 0x1), ("alt", 0x8)) if e.state & bit]
+        self.state["keys"].append({"keysym": e.keysym, "mods": mods})
+        self._write()
+
+    def _name(self, widget: Any) -> str:
+        for name, w in self.w.items():
+            if w is widget:
+                return name
+        return str(widget)
+
+    def _menu(self, what: str) -> None:
+        self.state["menu"].append(what)
+        self._status(f"Menu: {what}")
+        self._write()
+
+    def _save(self) -> None:
+        self.state["saves"] += 1
+        self._status(f"Saved ({self.state['saves']})")
+        self._write()
+
+    def _submit(self) -> None:
+        name = self.name_var.get().strip()
+        if not name:
+            self._error("Name is required.")
+            return
+        self.state["submitted"].append({"name": name, "email": self.email_var.get(),
+                                        "subscribe": self.sub_var.get()})  # fmt: skip
+        self._status(f"Thank you, {name}! Your form was submitted.")
+        self._write()
+
+    def _clear(self) -> None:
+        self.name_var.set("")
+        self.email_var.set("")
+        self.sub_var.set(False)
+        self._status("Cleared")
+        self._set(subscribe=False)
+
+    def _error(self, message: str) -> None:
+        dlg = tk.Toplevel(self.root)
+        dlg.title("Error")
+        dlg.geometry("360x150+270+240")
+        tk.Label(dlg, text="Error", font=("DejaVu Sans", 13, "bold"), fg="red3").place(x=20, y=15)
+        tk.Label(dlg, text=message, anchor="w").place(x=20, y=50, width=320, height=30)
+
+        def close() -> None:
+            dlg.destroy()
+            self._set(dialog=None)
+
+        ok = tk.Button(dlg, text="OK", command=close)
+        ok.place(x=250, y=100, width=90, height=32)
+        dlg.bind("<Return>", lambda e: close())
+        dlg.update_idletasks()
+        self.w["dialog_ok"] = ok
+        self._status(f"Error: {message}")
+        self._set(dialog={"title": "Error", "message": message,
+                          "ok": [ok.winfo_rootx(), ok.winfo_rooty(), ok.winfo_width(), ok.winfo_height()]})  # fmt: skip
+
+    def _list_select(self) -> None:
+        sel = self.listbox.curselection()
+        self._set(selected=ITEMS[sel[0]] if sel else None)
+
+    def _list_moved(self) -> None:
+        top = self.listbox.nearest(0)
+        if top != self.state["list_top"]:
+            self.state["list_top"] = top
+            self._geometry()
+
+    def _drag_start(self, e: tk.Event) -> None:
+        self._drag_from = (e.x, e.y)
+
+    def _drag_move(self, e: tk.Event) -> None:
+        if self._drag_from is None:
+            return
+        dx, dy = e.x - self._drag_from[0], e.y - self._drag_from[1]
+        self.canvas.move("token", dx, dy)
+        self._drag_from = (e.x, e.y)
+
+    def _drag_end(self, e: tk.Event) -> None:
+        self._drag_move(e)
+        self._drag_from = None
+        ax, ay, bx, by = self.canvas.coords("token")
+        cx, cy = (ax + bx) / 2, (ay + by) / 2
+        tx0, ty0, tx1, ty1 = self.canvas.coords("target")
+        inside = tx0 <= cx <= tx1 and ty0 <= cy <= ty1
+        self.state["drops"].append({"x": e.x_root, "y": e.y_root, "in_target": inside})
+        self.state["token"] = [int(cx), int(cy)]
+        self._status("Dropped in the box" if inside else "Dropped outside the box")
+        self._geometry()
+
+    def _right_click(self, e: tk.Event) -> None:
+        self._status(f"Right-clicked at {e.x}, {e.y}")
+        self._write()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--state", required=True, type=Path, help="JSON file to write the state to")
+    args = parser.parse_args()
+    root = tk.Tk()
+    DemoApp(root, args.state.resolve())
+    root.mainloop()
+
+
+if __name__ == "__main__":
+    main()

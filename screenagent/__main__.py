@@ -1,0 +1,7 @@
+"""``python -m screenagent``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,294 @@
+"""The agent loop: capture -> decide -> validate -> execute -> settle -> log, one step at a time.
+
+`iter_steps` is a generator that yields one `StepRecord` per step and returns the
+`RunResult`; `run` drives it to the end. The loop builds none of its boundaries: the screen,
+policy, executor, step log and safety rules are passed in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+
+from .actions import Action, Done, Wait, action_to_json
+from .executor import Executor, Outcome, screen_points
+from .geometry import Frame
+from .policies.base import InvalidOutput, Policy, StepContext
+from .policy import Safety
+from .screen import Screen, SettleConfig, wait_until_settled
+from .steplog import Attempt, RunResult, SettleInfo, StepLog, StepRecord, Timings, utc_now
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoopSettings:
+    """How the loop waits.
+
+    Attributes:
+        settle: The wait for the screen to stop changing after each action.
+        settle_after_wait: Also settle after an explicit ``wait`` action.
+    """
+
+    settle: SettleConfig = field(default_factory=SettleConfig)
+    settle_after_wait: bool = False
+
+
+def _screen_info(frame: Frame) -> dict[str, object]:
+    return {
+        "frame_size": [frame.width, frame.height],
+        "region": [frame.region.left, frame.region.top, frame.region.width, frame.region.height],
+        "scale": frame.scale,
+        "monitor": frame.monitor,
+    }
+
+
+def iter_steps(
+    task: str,
+    *,
+    screen: Screen,
+    policy: Policy,
+    executor: Executor,
+    log: StepLog | None = None,
+    safety: Safety | None = None,
+    settings: LoopSettings | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Generator[StepRecord, None, RunResult]:
+    """Run the loop, yielding one record per step; the generator's return value is the result.
+
+    Raises UserError subclasses (ConfigError, DisplayError, ...) for problems a person must
+    fix, before anything executes where they can be found up front (`Policy.preflight`).
+    Everything that happens after the first action is recorded in the log, which is closed
+    with the result even if the loop is interrupted or crashes.
+    """
+    safety = safety or Safety()
+    settings = settings or LoopSettings()
+    limits = safety.limits
+    history: list[StepRecord] = []
+    result = RunResult(status="error", message="the run ended before its first step")
+    started = clock()
+
+    try:
+        frame = screen.capture()
+        policy.preflight(frame)
+        if log is not None:
+            log.set_screen(_screen_info(frame))
+        fresh = True  # the first frame was captured for preflight; step 1 uses it
+        while True:
+            step = len(history) + 1
+            if step > limits.max_steps:
+                result = _result(
+                    "max_steps", history, f"stopped after {limits.max_steps} steps without done"
+                )
+                return result
+            if clock() - started > limits.max_seconds:
+                result = _result(
+                    "timeout", history, f"stopped at the time budget of {limits.max_seconds:g} s"
+                )
+                return result
+            t0 = time.perf_counter()
+            if not fresh:
+                frame = screen.capture()
+            fresh = False
+            record = StepRecord(
+                index=step, started_at=utc_now(), status="error",
+                frame_size=(frame.width, frame.height),
+                timings=Timings(capture=time.perf_counter() - t0),
+            )  # fmt: skip
+            try:
+                end = _step(task, frame, history, record, policy=policy, executor=executor,
+                            screen=screen, log=log, safety=safety, settings=settings)  # fmt: skip
+            except BaseException as exc:
+                record.errors = record.errors or [safety.redact(f"{type(exc).__name__}: {exc}")]
+                history.append(record)
+                if log is not None:
+                    log.append(record)
+                raise
+            history.append(record)
+            if log is not None:
+                log.append(record)
+            yield record
+            if end is not None:
+                status, message, answer = end
+                result = _result(
+                    status, history, safety.redact(message) if message else None, answer
+                )
+                return result
+    except KeyboardInterrupt:
+        result = _result("interrupted", history, "interrupted by the user (Ctrl-C)")
+        raise
+    except GeneratorExit:
+        result = _result("interrupted", history, "the caller stopped the run")
+        raise
+    except BaseException as exc:
+        result = _result("error", history, safety.redact(f"{type(exc).__name__}: {exc}"))
+        raise
+    finally:
+        if log is not None:
+            log.finish(result)
+
+
+def _result(
+    status: str, history: list[StepRecord], message: str | None, answer: str | None = None
+) -> RunResult:
+    return RunResult(status=status, steps=len(history), message=message, answer=answer)  # type: ignore[arg-type]
+
+
+_End = tuple[str, str | None, str | None]
+
+
+def _step(
+    task: str,
+    frame: Frame,
+    history: list[StepRecord],
+    record: StepRecord,
+    *,
+    policy: Policy,
+    executor: Executor,
+    screen: Screen,
+    log: StepLog | None,
+    safety: Safety,
+    settings: LoopSettings,
+) -> _End | None:
+    """Fill ``record`` for one step; return (status, message, answer) if the run ends here."""
+    step = record.index
+    t = time.perf_counter()
+    if log is not None:
+        record.frame = log.save_frame(step, frame)
+    record.timings.log = time.perf_counter() - t
+
+    action = _decide(task, frame, step, history, policy, safety, record)
+    if action is None:
+        record.status = "invalid"
+        n = len(record.attempts)
+        return ("invalid", f"step {step}: no valid action after {n} attempt{'s' * (n != 1)}: "
+                + "; ".join(record.errors), None)  # fmt: skip
+    record.action = safety.redact.scrub(action_to_json(action))
+
+    if isinstance(action, Done):
+        record.status = "done"
+        if action.success:
+            return ("success", None, action.answer)
+        return ("failure", action.answer or "the policy gave up", action.answer)
+
+    if safety.confirm is not None:
+        verdict = safety.confirm(step, action, screen_points(action, frame))
+        if verdict == "quit":
+            record.status = "skipped"
+            record.detail = "the user stopped the run at the confirmation"
+            return ("aborted", "stopped at the confirmation prompt", None)
+        if verdict == "skip":
+            record.status = "skipped"
+            record.detail = "the user skipped this action at the confirmation"
+            return None
+
+    t = time.perf_counter()
+    outcome: Outcome = executor.execute(action, frame)
+    record.timings.execute = time.perf_counter() - t
+    record.screen_points = list(outcome.screen_points)
+    record.detail = outcome.detail
+    if not outcome.ok:
+        record.status = "failed"
+        record.errors = [outcome.error or "the executor failed"]
+        return ("error", f"step {step}: {record.errors[0]}", None)
+    record.status = "dry_run" if outcome.status == "dry_run" else "executed"
+
+    if _should_settle(action, outcome, settings):
+        settled = wait_until_settled(screen, before=frame, config=settings.settle)
+        record.timings.settle = settled.seconds
+        record.settle = SettleInfo(
+            seconds=settled.seconds, settled=settled.settled,
+            frames=settled.frames, changed=settled.changed,
+        )  # fmt: skip
+        if not settled.settled:
+            record.warnings.append(
+                f"the screen was still changing after {settled.seconds:.1f} s; went on"
+            )
+    return None
+
+
+def _decide(
+    task: str,
+    frame: Frame,
+    step: int,
+    history: list[StepRecord],
+    policy: Policy,
+    safety: Safety,
+    record: StepRecord,
+) -> Action | None:
+    """Ask the policy until it proposes a valid action or runs out of retries."""
+    feedback: list[str] = []
+    for attempt in range(safety.limits.max_retries + 1):
+        ctx = StepContext(
+            task=task, frame=frame, step=step, history=tuple(history),
+            feedback=tuple(feedback), attempt=attempt,
+        )  # fmt: skip
+        t = time.perf_counter()
+        try:
+            proposal = policy.decide(ctx)
+        except InvalidOutput as exc:
+            record.timings.decide += time.perf_counter() - t
+            feedback = [str(exc)]
+            record.attempts.append(Attempt(raw=safety.redact(exc.raw), errors=feedback))
+            continue
+        record.timings.decide += time.perf_counter() - t
+        t = time.perf_counter()
+        action, errors = safety.validate(proposal.action, frame)
+        record.timings.check += time.perf_counter() - t
+        record.attempts.append(
+            Attempt(
+                raw=safety.redact(proposal.raw),
+                thought=safety.redact(proposal.thought) if proposal.thought else None,
+                errors=errors,
+                meta=safety.redact.scrub(proposal.meta),
+            )
+        )
+        if action is not None:
+            record.raw = record.attempts[-1].raw
+            record.thought = record.attempts[-1].thought
+            # Redact earlier attempts too: the secret may only now be known.
+            record.attempts = [
+                a.model_copy(update={"raw": safety.redact(a.raw)}) for a in record.attempts
+            ]
+            record.errors = []
+            return action
+        feedback = errors
+    record.errors = feedback
+    if record.attempts:
+        record.raw = record.attempts[-1].raw
+    return None
+
+
+def _should_settle(action: Action, outcome: Outcome, settings: LoopSettings) -> bool:
+    if outcome.status == "dry_run":
+        return False
+    return not (isinstance(action, Wait) and not settings.settle_after_wait)
+
+
+def run(
+    task: str,
+    *,
+    screen: Screen,
+    policy: Policy,
+    executor: Executor,
+    log: StepLog | None = None,
+    safety: Safety | None = None,
+    settings: LoopSettings | None = None,
+    on_step: Callable[[StepRecord], None] | None = None,
+) -> RunResult:
+    """Run the loop to the end; ``on_step`` sees each record as it is written."""
+    gen = iter_steps(
+        task,
+        screen=screen,
+        policy=policy,
+        executor=executor,
+        log=log,
+        safety=safety,
+        settings=settings,
+    )
+    while True:
+        try:
+            record = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if on_step is not None:
+            on_step(record)

@@ -1,0 +1,347 @@
+"""The `screenagent` command.
+
+Exit codes: 0 the run ended with ``done`` and success; 1 it did not (failure, budget reached,
+interrupted, an action failed); 2 a usage or configuration error (printed as one paragraph,
+no traceback). Environment variables are read here, at the edge, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from . import __version__
+from .errors import ConfigError, UserError
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="screenagent",
+        description="Screenshot-grounded GUI agent: capture, decide, validate, act, log.",
+    )
+    parser.add_argument("--version", action="version", version=f"screenagent {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a task on the screen", description="Run a task on the screen.")
+    run.add_argument("task", help="what to do (with --script: a label for the run)")
+    run.add_argument("--script", type=Path, metavar="FILE", help="JSON list of actions to play")
+    run.add_argument("--dry-run", action="store_true", help="decide and log, but execute nothing")
+    run.add_argument("--max-steps", type=_positive_int, default=50, metavar="N")
+    run.add_argument("--max-seconds", type=_positive_float, default=600.0, metavar="S",
+                     help="time budget for the whole run (default 600)")  # fmt: skip
+    run.add_argument("--retries", type=int, default=2, metavar="N",
+                     help="extra attempts after an invalid policy answer, per step (default 2)")  # fmt: skip
+    run.add_argument("--run-dir", type=Path, metavar="DIR", help="write the run log exactly here")
+    run.add_argument("--runs-root", type=Path, default=Path("runs"), metavar="DIR",
+                     help="parent of new run directories (default ./runs)")  # fmt: skip
+    run.add_argument("--monitor", type=int, metavar="N",
+                     help="monitor to capture and act on: 1.. (default the primary), 0 all")  # fmt: skip
+    run.add_argument("--region", metavar="X,Y,W,H",
+                     help="capture and act only inside this rectangle of the desktop")  # fmt: skip
+    run.add_argument("--virtual-display", metavar="WxH",
+                     help="start a private Xvfb of this size for the run (e.g. 1280x800)")  # fmt: skip
+    run.add_argument("--launch", metavar="CMD",
+                     help="start this program (on the virtual display, if any) before the run "
+                     "and end it afterwards")  # fmt: skip
+    run.add_argument("--confirm", action="store_true",
+                     help="ask before each action: Enter runs it, n skips it, q stops")  # fmt: skip
+    run.add_argument("--settle-cap", type=_positive_float, default=3.0, metavar="S",
+                     help="longest wait for the screen to stop changing (default 3)")  # fmt: skip
+    run.add_argument("--quiet", action="store_true", help="print only the run directory")
+    run.set_defaults(func=cmd_run)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of an action")
+    schema.set_defaults(func=cmd_schema)
+
+    doctor = sub.add_parser("doctor", help="check the display, input, scale and installed extras")
+    doctor.add_argument("--virtual-display", metavar="WxH", help="check inside a private Xvfb")
+    doctor.set_defaults(func=cmd_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        print(f"screenagent: {exc}", file=sys.stderr)
+        return 2
+
+
+# --- run --------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _virtual_display(size: str | None) -> Iterator[Any]:
+    if not size:
+        yield None
+        return
+    from .display import VirtualDisplay, parse_size
+
+    try:
+        width, height, depth = parse_size(size)
+    except ValueError as exc:
+        raise ConfigError(f"--virtual-display: {exc}") from None
+    with VirtualDisplay(width, height, depth) as vd:
+        yield vd
+
+
+@contextlib.contextmanager
+def launched(command: str | None, *, screen: Any, timeout: float = 20.0) -> Iterator[Any]:
+    """Start ``command`` (no shell), wait until its window has drawn, end it afterwards."""
+    if not command:
+        yield None
+        return
+    from .screen import SettleConfig, changed_fraction, wait_until_settled
+
+    argv = shlex.split(command)
+    if not argv or shutil.which(argv[0]) is None and not Path(argv[0]).exists():
+        raise ConfigError(f"--launch: cannot find the program {argv[0] if argv else command!r}.")
+    before = screen.capture()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while changed_fraction(before.image, screen.capture().image) <= 0.001:
+            if proc.poll() is not None:
+                raise ConfigError(f"--launch: {command!r} exited with code {proc.returncode} before showing a window.")
+            if time.monotonic() > deadline:
+                raise ConfigError(f"--launch: {command!r} showed nothing on the screen within {timeout:g} s.")
+            time.sleep(0.05)
+        wait_until_settled(screen, config=SettleConfig(quiet_seconds=0.3, cap_seconds=5.0))
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def _print_step(record: Any, out: TextIO) -> None:
+    action = record.action or {}
+    what = action.get("action", "-")
+    if action:
+        from .actions import describe, parse_action
+
+        with contextlib.suppress(Exception):
+            what = describe(parse_action(action))
+    where = " ".join(f"@({x},{y})" for x, y in record.screen_points)
+    settle = f" settle {record.settle.seconds * 1000:.0f} ms" if record.settle else ""
+    line = f"step {record.index:>3}  {what:<34} {record.status}{' ' + where if where else ''}{settle}"
+    if record.errors:
+        line += "  ! " + "; ".join(record.errors)
+    for w in record.warnings:
+        line += f"  (warning: {w})"
+    print(line, file=out, flush=True)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .agent import LoopSettings, run
+    from .executor import DryRunExecutor, Executor
+    from .geometry import Rect
+    from .policies import ScriptedPolicy, load_script
+    from .policy import Limits, Safety, TerminalConfirm
+    from .screen import MssScreen, SettleConfig
+    from .steplog import StepLog
+
+    if args.script is None:
+        raise ConfigError(
+            "No policy for this task: give --script FILE with a JSON list of actions "
+            "(`screenagent schema` prints the format)."
+        )
+    policy = ScriptedPolicy(load_script(args.script), source=f"script {args.script}")
+    region = None
+    if args.region:
+        try:
+            region = Rect.parse(args.region)
+        except ValueError as exc:
+            raise ConfigError(f"--region: {exc}") from None
+    if args.retries < 0:
+        raise ConfigError("--retries must be 0 or more.")
+    if args.run_dir is not None and args.run_dir.exists() and any(args.run_dir.iterdir()):
+        raise ConfigError(f"--run-dir {args.run_dir} exists and is not empty; give a new directory.")
+
+    out = sys.stderr
+    log: StepLog | None = None
+    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        with _virtual_display(args.virtual_display) as vd:
+            display = vd.display if vd is not None else os.environ.get("DISPLAY")
+            executor: Executor
+            if args.dry_run:
+                executor = DryRunExecutor()
+                screen_size = None
+            else:
+                from .pyautogui_executor import PyAutoGUIExecutor
+
+                pg_executor = PyAutoGUIExecutor(display=display)
+                screen_size = pg_executor.screen_size()
+                executor = pg_executor
+            with (
+                MssScreen(monitor=args.monitor, region=region, display=display, screen_size=screen_size) as screen,
+                launched(args.launch, screen=screen),
+            ):
+                screen.capture()  # fail here, before a log exists, if the display is unusable
+                log = StepLog.create(
+                    task=args.task,
+                    policy=policy.name,
+                    executor=executor.name,
+                    run_dir=args.run_dir,
+                    runs_root=args.runs_root,
+                    settings={
+                        "script": str(args.script),
+                        "dry_run": args.dry_run,
+                        "max_steps": args.max_steps,
+                        "max_seconds": args.max_seconds,
+                        "retries": args.retries,
+                        "monitor": args.monitor,
+                        "region": args.region,
+                        "virtual_display": args.virtual_display,
+                        "display": display,
+                        "launch": args.launch,
+                        "confirm": args.confirm,
+                    },
+                )
+                if not args.quiet:
+                    print(f"run directory: {log.path}", file=out, flush=True)
+                safety = Safety.build(
+                    limits=Limits(max_steps=args.max_steps, max_seconds=args.max_seconds, max_retries=args.retries),
+                    confirm=TerminalConfirm() if args.confirm else None,
+                )
+                settings = LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap))
+                result = run(
+                    args.task, screen=screen, policy=policy, executor=executor, log=log,
+                    safety=safety, settings=settings,
+                    on_step=None if args.quiet else (lambda r: _print_step(r, out)),
+                )  # fmt: skip
+    except KeyboardInterrupt:
+        print("screenagent: interrupted; the log is closed.", file=out)
+        if log is not None:
+            print(log.path)
+        return 1
+    except UserError:
+        raise
+    except Exception as exc:
+        if log is None:
+            raise
+        print(f"screenagent: the run stopped on an error: {type(exc).__name__}: {exc}", file=out)
+        print(log.path)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+    if not args.quiet:
+        summary = f"result: {result.status} after {result.steps} step{'s' * (result.steps != 1)}"
+        if result.answer:
+            summary += f"; answer: {result.answer}"
+        if result.message and not result.success:
+            summary += f" ({result.message})"
+        print(summary, file=out)
+    print(log.path)
+    return 0 if result.success else 1
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+# --- schema, doctor ---------------------------------------------------------------------------
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .actions import action_json_schema
+
+    print(json.dumps(action_json_schema(), indent=2))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    with _virtual_display(args.virtual_display) as vd:
+        return _doctor(vd.display if vd is not None else os.environ.get("DISPLAY"))
+
+
+def _doctor(display: str | None) -> int:
+    from .errors import UserError as _UserError
+    from .screen import MssScreen
+
+    problems = 0
+
+    def report(ok: bool | None, what: str, detail: str) -> None:
+        nonlocal problems
+        mark = {True: "ok  ", False: "FAIL", None: "info"}[ok]
+        if ok is False:
+            problems += 1
+        print(f"[{mark}] {what}: {detail}")
+
+    import platform
+
+    report(None, "screenagent", f"{__version__} on Python {platform.python_version()} ({sys.platform})")
+    if sys.platform.startswith("linux"):
+        report(None, "DISPLAY", display or "not set")
+        if os.environ.get("WAYLAND_DISPLAY"):
+            report(None, "Wayland", "a Wayland session: only XWayland windows can be captured and driven")
+    xvfb = shutil.which("Xvfb")
+    report(None if sys.platform != "linux" else bool(xvfb), "Xvfb",
+           xvfb or "not found (apt-get install xvfb) - needed for --virtual-display")  # fmt: skip
+    xclip = shutil.which("xclip")
+    report(None, "xclip", xclip or "not found: pasting still works; a previous clipboard is not restored")
+    mss_size = None
+    try:
+        with MssScreen(display=display) as screen:
+            frame = screen.capture()
+            mons = screen.monitors()
+            mss_size = (mons[0].width, mons[0].height)
+            report(True, "capture (mss)", f"{frame.width}x{frame.height} from monitor {screen.monitor}")
+            for i, m in enumerate(mons):
+                report(None, f"monitor {i}", f"{m}{' (whole desktop)' if i == 0 else ''}")
+    except _UserError as exc:
+        report(False, "capture (mss)", str(exc))
+    try:
+        from .pyautogui_executor import PyAutoGUIExecutor
+
+        size = PyAutoGUIExecutor(display=display).screen_size()
+        report(True, "input (pyautogui)", f"desktop {size[0]}x{size[1]}")
+        if mss_size:
+            factor = mss_size[0] / size[0]
+            report(None, "scale", f"{factor:g} capture pixels per input point"
+                   + (" (HiDPI: screenagent maps coordinates for you)" if factor != 1 else ""))  # fmt: skip
+    except _UserError as exc:
+        report(False, "input (pyautogui)", str(exc))
+    extras = {
+        "transformers": ("torch", "transformers"),
+        "ocr": ("rapidocr", "onnxruntime"),
+        "serving": ("fastapi", "uvicorn", "openai"),
+    }
+    for extra, modules in extras.items():
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        report(None, f"extra [{extra}]", "installed" if not missing else
+               f"not installed (missing {', '.join(missing)}): pip install 'screenagent[{extra}]'")  # fmt: skip
+    return 0 if problems == 0 else 1

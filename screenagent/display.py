@@ -1,0 +1,202 @@
+"""VirtualDisplay: a private Xvfb that screenagent starts, owns and ends.
+
+The machine may be shared: a fixed display number can collide with somebody else's server
+(another process's typing has landed in a test app on ``:99``). Xvfb picks a free number
+itself with ``-displayfd`` and writes it to a pipe once it accepts connections; we keep the
+PID and end exactly that process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from .errors import DisplayError, MissingDependency
+
+
+def parse_size(text: str) -> tuple[int, int, int]:
+    """``1280x800`` or ``1280x800x24`` -> (width, height, depth)."""
+    parts = text.lower().split("x")
+    try:
+        nums = [int(p) for p in parts]
+    except ValueError:
+        nums = []
+    if len(nums) not in (2, 3) or any(n <= 0 for n in nums):
+        raise ValueError(f"expected a size like 1280x800 or 1280x800x24, got {text!r}")
+    width, height = nums[0], nums[1]
+    depth = nums[2] if len(nums) == 3 else 24
+    return width, height, depth
+
+
+class VirtualDisplay:
+    """Start Xvfb on a free display number; use as a context manager.
+
+    Inside the ``with`` block ``os.environ["DISPLAY"]`` names this display (restored on exit),
+    so capture, input and child processes started there all use it. ``env`` gives the same
+    variables for processes started elsewhere.
+
+    Args:
+        width, height, depth: Screen size and colour depth.
+        set_environ: Point this process's DISPLAY at the new server while it runs.
+        start_timeout: Seconds to wait for Xvfb to report its display number.
+    """
+
+    def __init__(
+        self,
+        width: int = 1280,
+        height: int = 800,
+        depth: int = 24,
+        *,
+        set_environ: bool = True,
+        start_timeout: float = 15.0,
+    ) -> None:
+        self.width, self.height, self.depth = width, height, depth
+        self.set_environ = set_environ
+        self.start_timeout = start_timeout
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.display: str | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        self._xauthority: str | None = None
+        self._log_path = Path(os.devnull)
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """Environment for child processes that should run on this display."""
+        if self.display is None:
+            raise DisplayError("the virtual display is not running")
+        env = dict(os.environ)
+        env["DISPLAY"] = self.display
+        if self._xauthority:
+            env["XAUTHORITY"] = self._xauthority
+        env.pop("WAYLAND_DISPLAY", None)
+        return env
+
+    def start(self) -> VirtualDisplay:
+        xvfb = shutil.which("Xvfb")
+        if xvfb is None:
+            raise MissingDependency(
+                "Xvfb (the virtual X server)",
+                "Install it with `sudo apt-get install xvfb` (Debian/Ubuntu) or "
+                "`sudo dnf install xorg-x11-server-Xvfb` (Fedora), or run on a real desktop "
+                "without --virtual-display.",
+            )
+        self._tmpdir = tempfile.TemporaryDirectory(prefix="screenagent-xvfb-")
+        # An empty authority file: Xvfb started without -auth accepts local clients, and
+        # Xlib-based clients (pyautogui) fail if the file they look for does not exist.
+        self._xauthority = str(Path(self._tmpdir.name) / "Xauthority")
+        Path(self._xauthority).touch()
+        self._log_path = Path(self._tmpdir.name) / "xvfb.log"
+        read_fd, write_fd = os.pipe()
+        log = open(self._log_path, "wb")  # noqa: SIM115 (closed below; Xvfb keeps its copy)
+        try:
+            self.proc = subprocess.Popen(
+                [
+                    xvfb,
+                    "-displayfd", str(write_fd),
+                    "-screen", "0", f"{self.width}x{self.height}x{self.depth}",
+                    "-nolisten", "tcp",
+                    "-noreset",
+                ],
+                pass_fds=(write_fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                start_new_session=True,
+            )  # fmt: skip
+        finally:
+            os.close(write_fd)
+            log.close()
+        try:
+            number = self._read_display_number(read_fd)
+        except BaseException:
+            self.stop()
+            raise
+        finally:
+            os.close(read_fd)
+        self.display = f":{number}"
+        self._wait_for_socket(number)
+        if self.set_environ:
+            for key, value in (("DISPLAY", self.display), ("XAUTHORITY", self._xauthority)):
+                self._saved_env[key] = os.environ.get(key)
+                os.environ[key] = value
+        return self
+
+    def _read_display_number(self, fd: int) -> int:
+        deadline = time.monotonic() + self.start_timeout
+        data = b""
+        while not data.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise DisplayError(f"Xvfb did not report a display within {self.start_timeout:g} s")
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 64)
+            if not chunk:  # Xvfb exited before writing its number
+                err = self._stderr_tail()
+                raise DisplayError(f"Xvfb exited before it was ready: {err or 'no message'}")
+            data += chunk
+        return int(data.strip())
+
+    def _wait_for_socket(self, number: int) -> None:
+        path = f"/tmp/.X11-unix/X{number}"
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    sock.connect(path)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise DisplayError(f"Xvfb on :{number} does not accept connections") from None
+                time.sleep(0.02)
+
+    def _stderr_tail(self) -> str:
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=2)
+        try:
+            return self._log_path.read_text(errors="replace").strip()[-500:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """End the Xvfb this object started (only that PID) and restore DISPLAY."""
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env.clear()
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
+
+    def __enter__(self) -> VirtualDisplay:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,140 @@
+"""Coordinate spaces and the one transform between them.
+
+Spaces:
+- ``frame``: pixels of the captured image (what the policy sees and what actions hold).
+- ``screen``: the coordinates the input library (pyautogui) takes: logical points on the
+  whole desktop, including the captured monitor's offset.
+
+A frame covers ``region`` (in screen units) with ``image`` pixels; on a 2x HiDPI screen the
+image has twice as many pixels per side as the region has points, so ``scale`` is 2. Model
+spaces (resized inputs, 0-1000 relative) map into the frame in the dialects, through the
+helpers here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rect:
+    """An axis-aligned rectangle: ``left``/``top`` inclusive, ``width``/``height`` in units."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+
+    def __post_init__(self) -> None:
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"a rectangle needs a positive size, got {self.width}x{self.height}")
+
+    @property
+    def right(self) -> int:
+        """One past the last column."""
+        return self.left + self.width
+
+    @property
+    def bottom(self) -> int:
+        """One past the last row."""
+        return self.top + self.height
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.left <= x < self.right and self.top <= y < self.bottom
+
+    def contains_rect(self, other: Rect) -> bool:
+        return (
+            self.left <= other.left
+            and self.top <= other.top
+            and other.right <= self.right
+            and other.bottom <= self.bottom
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> Rect:
+        """Parse ``X,Y,W,H`` (what ``--region`` takes)."""
+        parts = text.replace(" ", "").split(",")
+        try:
+            left, top, width, height = (int(p) for p in parts)
+        except ValueError:
+            raise ValueError(
+                f"expected a region as X,Y,WIDTH,HEIGHT in integers, got {text!r}"
+            ) from None
+        return cls(left=left, top=top, width=width, height=height)
+
+    def __str__(self) -> str:
+        return f"{self.width}x{self.height}+{self.left}+{self.top}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Frame:
+    """One captured image and where it sits on the screen.
+
+    Attributes:
+        image: The pixels, RGB.
+        region: The part of the desktop the image shows, in screen units.
+        monitor: mss monitor index the capture came from (None for a bare region or an image).
+        captured_at: ``time.monotonic()`` at capture.
+    """
+
+    image: Image.Image
+    region: Rect
+    monitor: int | None = None
+    captured_at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        sx = self.image.width / self.region.width
+        sy = self.image.height / self.region.height
+        if not math.isclose(sx, sy, rel_tol=0.01):
+            raise ValueError(
+                f"frame {self.image.width}x{self.image.height} does not cover region {self.region} "
+                f"at one scale ({sx:.3f} across, {sy:.3f} down)"
+            )
+
+    @property
+    def width(self) -> int:
+        return self.image.width
+
+    @property
+    def height(self) -> int:
+        return self.image.height
+
+    @property
+    def scale(self) -> float:
+        """Frame pixels per screen unit: 1.0 normally, 2.0 on a 2x HiDPI screen."""
+        return self.image.width / self.region.width
+
+    def to_screen(self, x: int, y: int) -> tuple[int, int]:
+        """Frame pixel -> the screen point whose pixel contains that frame pixel's centre."""
+        return frame_to_screen(x, y, region=self.region, scale=self.scale)
+
+    def from_screen(self, sx: int, sy: int) -> tuple[int, int]:
+        """Screen point -> the frame pixel at that point's centre."""
+        return screen_to_frame(sx, sy, region=self.region, scale=self.scale)
+
+
+def frame_to_screen(x: float, y: float, *, region: Rect, scale: float) -> tuple[int, int]:
+    """THE transform from frame pixels to screen coordinates (pyautogui's).
+
+    Frame pixel ``x`` covers screen ``[x/scale, (x+1)/scale)``; we aim at the screen pixel
+    that holds its centre, ``floor((x + 0.5) / scale)``, offset by the region's origin. At
+    scale 1 this is the identity plus the offset.
+    """
+    return (
+        region.left + math.floor((x + 0.5) / scale),
+        region.top + math.floor((y + 0.5) / scale),
+    )
+
+
+def screen_to_frame(sx: float, sy: float, *, region: Rect, scale: float) -> tuple[int, int]:
+    """Inverse of `frame_to_screen`: the frame pixel under the centre of screen pixel (sx, sy)."""
+    return (
+        math.floor((sx - region.left + 0.5) * scale),
+        math.floor((sy - region.top + 0.5) * scale),
+    )

@@ -1,0 +1,14 @@
+"""Policies decide the next action from the task, the current frame and the history."""
+
+from .base import InvalidOutput, Policy, Proposal, StepContext
+from .scripted import ReplayPolicy, ScriptedPolicy, load_script
+
+__all__ = [
+    "InvalidOutput",
+    "Policy",
+    "Proposal",
+    "ReplayPolicy",
+    "ScriptedPolicy",
+    "StepContext",
+    "load_script",
+]

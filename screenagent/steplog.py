@@ -1,0 +1,330 @@
+"""The run directory: a typed, append-only step log that survives a crash.
+
+```
+runs/<UTC timestamp>-<slug>/
+  run.json        task, policy, executor, settings, versions, start/end, result
+  steps.jsonl     one JSON line per step, flushed and fsynced when the step ends
+  step-0001.png   the frame the policy saw at that step
+```
+
+``run.json`` is written when the run starts (status "running") and replaced atomically when
+it ends; a run killed in between keeps status "running" and every completed step. Files are
+read back through pydantic (`load_run`), since anything on disk may have been edited.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import __version__
+from .errors import ConfigError
+from .geometry import Frame
+
+FRAME_PNG_COMPRESSION = 1
+"""zlib level for step screenshots: level 1 writes a 1280x800 frame several times faster than
+PIL's default (6) for files only somewhat larger."""
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Timings(BaseModel):
+    """Seconds spent in each phase of a step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    capture: float = 0.0
+    decide: float = 0.0
+    check: float = 0.0
+    """Validation and safety checks."""
+    execute: float = 0.0
+    settle: float = 0.0
+    log: float = 0.0
+    """Writing the frame (the JSON line itself is written after the step's timings are taken)."""
+
+
+class Attempt(BaseModel):
+    """One answer of the policy within a step, valid or not."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    raw: str
+    thought: str | None = None
+    errors: list[str] = Field(default_factory=list)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class SettleInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float
+    settled: bool
+    frames: int
+    changed: bool
+
+
+StepStatus = Literal["executed", "dry_run", "skipped", "invalid", "failed", "done", "error"]
+
+
+class StepRecord(BaseModel):
+    """One line of ``steps.jsonl``.
+
+    Attributes:
+        index: 1-based step number.
+        started_at: UTC time the step began (ISO 8601).
+        frame: File name of the screenshot the policy saw, relative to the run directory.
+        frame_size: Width and height of that frame in pixels.
+        attempts: Every answer of the policy for this step, in order (raw text verbatim,
+            secrets redacted).
+        raw: The raw text of the last attempt.
+        thought: The policy's reasoning for the action taken.
+        action: The validated action in its public JSON form (None if none was valid).
+        errors: Why the step did not run as proposed (validation or execution).
+        screen_points: Where on the screen the action was aimed (pyautogui coordinates).
+        status: What happened: executed, dry_run, skipped, invalid, failed, done, error.
+        detail: How it was done, where that matters.
+        timings: Seconds per phase.
+        settle: The settle wait after the action, if one ran.
+        warnings: Things a person should know (a settle cap reached, ...).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int
+    started_at: str
+    frame: str | None = None
+    frame_size: tuple[int, int] | None = None
+    attempts: list[Attempt] = Field(default_factory=list)
+    raw: str = ""
+    thought: str | None = None
+    action: dict[str, Any] | None = None
+    errors: list[str] = Field(default_factory=list)
+    screen_points: list[tuple[int, int]] = Field(default_factory=list)
+    status: StepStatus
+    detail: str = ""
+    timings: Timings = Field(default_factory=Timings)
+    settle: SettleInfo | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+RunStatus = Literal[
+    "running",
+    "success",
+    "failure",
+    "max_steps",
+    "timeout",
+    "aborted",
+    "invalid",
+    "error",
+    "interrupted",
+]
+
+
+class RunResult(BaseModel):
+    """How a run ended.
+
+    Attributes:
+        status: success (done, success=true), failure (done, success=false), max_steps,
+            timeout, aborted (the user quit at a confirmation), invalid (the policy gave no
+            valid action within its retries), error (an exception), interrupted (Ctrl-C).
+        steps: Number of steps recorded.
+        answer: The policy's final answer, if any.
+        message: A sentence for people when the run did not succeed.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: RunStatus
+    steps: int = 0
+    answer: str | None = None
+    message: str | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.status == "success"
+
+
+class RunMeta(BaseModel):
+    """``run.json``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: int = 1
+    task: str
+    policy: str
+    executor: str
+    started_at: str
+    ended_at: str | None = None
+    settings: dict[str, Any] = Field(default_factory=dict)
+    screen: dict[str, Any] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=dict)
+    result: RunResult = Field(default_factory=lambda: RunResult(status="running"))
+
+
+def _slug(text: str, limit: int = 40) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:limit].rstrip("-") or "run"
+
+
+def new_run_dir(root: str | Path, task: str) -> Path:
+    """A fresh ``<root>/<UTC timestamp>-<slug>`` directory (never reused)."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+    base = Path(root) / f"{stamp}-{_slug(task)}"
+    path, n = base, 1
+    while True:
+        try:
+            path.mkdir(parents=True)
+            return path
+        except FileExistsError:
+            n += 1
+            path = base.with_name(f"{base.name}-{n}")
+
+
+def _versions() -> dict[str, str]:
+    return {
+        "screenagent": __version__,
+        "python": platform.python_version(),
+        "platform": f"{sys.platform} {platform.machine()}",
+    }
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class StepLog:
+    """Writes one run directory.
+
+    Args:
+        path: The run directory; created if missing. It must not already hold a run.
+        meta: What to write to ``run.json`` at the start.
+        save_frames: Write the frame the policy saw at each step as ``step-NNNN.png``.
+    """
+
+    def __init__(self, path: str | Path, meta: RunMeta, *, save_frames: bool = True) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        if (self.path / "steps.jsonl").exists() or (self.path / "run.json").exists():
+            raise ConfigError(
+                f"{self.path} already holds a run; give a new --run-dir or remove the old one."
+            )
+        self.meta = meta.model_copy(update={"versions": {**_versions(), **meta.versions}})
+        self.save_frames = save_frames
+        self._steps = open(self.path / "steps.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        self._write_meta()
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        task: str,
+        policy: str,
+        executor: str,
+        run_dir: str | Path | None = None,
+        runs_root: str | Path = "runs",
+        settings: dict[str, Any] | None = None,
+    ) -> StepLog:
+        """Open a log at ``run_dir`` exactly, or in a new timestamped folder of ``runs_root``."""
+        path = Path(run_dir) if run_dir is not None else new_run_dir(runs_root, task)
+        meta = RunMeta(
+            task=task,
+            policy=policy,
+            executor=executor,
+            started_at=utc_now(),
+            settings=settings or {},
+        )
+        return cls(path, meta)
+
+    def _write_meta(self) -> None:
+        _write_atomic(self.path / "run.json", self.meta.model_dump_json(indent=2) + "\n")
+
+    def set_screen(self, info: dict[str, Any]) -> None:
+        self.meta = self.meta.model_copy(update={"screen": info})
+        self._write_meta()
+
+    def save_frame(self, index: int, frame: Frame) -> str | None:
+        """Write the frame for step ``index``; returns its file name."""
+        if not self.save_frames:
+            return None
+        name = f"step-{index:04d}.png"
+        frame.image.save(self.path / name, compress_level=FRAME_PNG_COMPRESSION)
+        return name
+
+    def append(self, record: StepRecord) -> None:
+        """Add one step: a single line, flushed and fsynced before returning."""
+        line = record.model_dump_json()
+        self._steps.write(line + "\n")
+        self._steps.flush()
+        os.fsync(self._steps.fileno())
+
+    def finish(self, result: RunResult) -> None:
+        """Record how the run ended and close the files (safe to call twice)."""
+        self.meta = self.meta.model_copy(update={"result": result, "ended_at": utc_now()})
+        self._write_meta()
+        if not self._steps.closed:
+            self._steps.close()
+
+    def __enter__(self) -> StepLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._steps.closed:
+            self._steps.close()
+
+
+class LoadedRun(BaseModel):
+    """A run directory read back: for replay, reports and tests."""
+
+    path: Path
+    meta: RunMeta
+    steps: list[StepRecord]
+    damaged_lines: list[int] = Field(default_factory=list)
+    """Line numbers of steps.jsonl that could not be parsed (a crash mid-write can leave at
+    most one, the last)."""
+
+    @property
+    def finished(self) -> bool:
+        return self.meta.result.status != "running"
+
+
+def load_run(path: str | Path) -> LoadedRun:
+    """Read a run directory; raises ConfigError if it is not one."""
+    path = Path(path)
+    try:
+        meta = RunMeta.model_validate_json((path / "run.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} is not a run directory (no run.json).") from None
+    except ValidationError as exc:
+        raise ConfigError(f"{path / 'run.json'} is damaged: {exc.errors()[0]['msg']}") from None
+    steps, damaged = [], []
+    steps_file = path / "steps.jsonl"
+    if steps_file.exists():
+        with steps_file.open(encoding="utf-8") as f:
+            for n, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    steps.append(StepRecord.model_validate(json.loads(line)))
+                except (json.JSONDecodeError, ValidationError):
+                    damaged.append(n)
+    return LoadedRun(path=path, meta=meta, steps=steps, damaged_lines=damaged)
