@@ -15,7 +15,15 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 MAX_WAIT_SECONDS = 60.0
 """Longest single ``wait``: a longer pause is almost always a model mistake."""
@@ -169,14 +177,13 @@ class Scroll(_ActionBase):
     direction: Literal["up", "down", "left", "right"] = "down"
     amount: int = Field(default=3, ge=1, le=50)
 
-    @field_validator("y")
-    @classmethod
-    def _both_or_neither(cls, y: int | None, info: Any) -> int | None:
-        if (info.data.get("x") is None) != (y is None):
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Scroll:
+        if (self.x is None) != (self.y is None):
             raise ValueError(
                 "give both x and y, or neither (then the wheel turns where the pointer is)"
             )
-        return y
+        return self
 
     def points(self) -> Iterator[tuple[str, int, int]]:
         if self.x is not None and self.y is not None:

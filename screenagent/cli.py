@@ -210,7 +210,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 MssScreen(monitor=args.monitor, region=region, display=display, screen_size=screen_size) as screen,
                 launched(args.launch, screen=screen),
             ):
-                screen.capture()  # fail here, before a log exists, if the display is unusable
+                # Fail here, before a log exists, if the display is unusable or the script
+                # aims off the frame: nothing has executed yet.
+                policy.preflight(screen.capture())
                 log = StepLog.create(
                     task=args.task,
                     policy=policy.name,

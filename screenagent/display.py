@@ -12,8 +12,10 @@ import contextlib
 import os
 import select
 import shutil
+import secrets
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -35,6 +37,29 @@ def parse_size(text: str) -> tuple[int, int, int]:
     width, height = nums[0], nums[1]
     depth = nums[2] if len(nums) == 3 else 24
     return width, height, depth
+
+
+def write_xauthority(path: str, cookie: bytes) -> None:
+    """Write an X authority file with one MIT-MAGIC-COOKIE-1 entry for every local display.
+
+    The entry has an empty display number, which libXau and python-xlib both read as "any
+    display": the file can be written before Xvfb has chosen its number.
+    """
+
+    def field(data: bytes) -> bytes:
+        return struct.pack(">H", len(data)) + data
+
+    family_local = 256
+    entry = (
+        struct.pack(">H", family_local)
+        + field(socket.gethostname().encode())
+        + field(b"")
+        + field(b"MIT-MAGIC-COOKIE-1")
+        + field(cookie)
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(entry)
 
 
 class VirtualDisplay:
@@ -95,10 +120,10 @@ class VirtualDisplay:
                 "without --virtual-display.",
             )
         self._tmpdir = tempfile.TemporaryDirectory(prefix="screenagent-xvfb-")
-        # An empty authority file: Xvfb started without -auth accepts local clients, and
-        # Xlib-based clients (pyautogui) fail if the file they look for does not exist.
+        # A private cookie: Xvfb admits only clients that hold it, so other users of a
+        # shared machine cannot type into our display; our clients find it via XAUTHORITY.
         self._xauthority = str(Path(self._tmpdir.name) / "Xauthority")
-        Path(self._xauthority).touch()
+        write_xauthority(self._xauthority, secrets.token_bytes(16))
         self._log_path = Path(self._tmpdir.name) / "xvfb.log"
         read_fd, write_fd = os.pipe()
         log = open(self._log_path, "wb")  # noqa: SIM115 (closed below; Xvfb keeps its copy)
@@ -108,6 +133,7 @@ class VirtualDisplay:
                     xvfb,
                     "-displayfd", str(write_fd),
                     "-screen", "0", f"{self.width}x{self.height}x{self.depth}",
+                    "-auth", self._xauthority,
                     "-nolisten", "tcp",
                     "-noreset",
                 ],

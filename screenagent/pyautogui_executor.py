@@ -64,7 +64,8 @@ def _bind_x11_display(pyautogui: Any, display: str) -> None:
     x11 = pyautogui._pyautogui_x11
     current = x11._display.get_display_name()
     if current != display:
-        x11._display = Display(display)
+        old, x11._display = x11._display, Display(display)
+        old.close()
 
 
 class PyAutoGUIExecutor:

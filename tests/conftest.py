@@ -1,0 +1,110 @@
+"""Shared fixtures: one private Xvfb for the session and the demo app on it.
+
+Tests never touch the developer's desktop: the display is started here with -displayfd (a
+free number), and only processes started here are ended, by PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from screenagent.display import VirtualDisplay
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_APP = ROOT / "examples" / "demo_app.py"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if shutil.which("Xvfb"):
+        return
+    skip = pytest.mark.skip(reason="Xvfb is not installed (apt-get install xvfb); .ci/run installs it")
+    for item in items:
+        if "display" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def xdisplay() -> Iterator[VirtualDisplay]:
+    """A 1280x800 Xvfb for the whole session; DISPLAY points at it while tests run."""
+    with VirtualDisplay(1280, 800) as vd:
+        yield vd
+
+
+@dataclass
+class DemoApp:
+    proc: subprocess.Popen[bytes]
+    state_path: Path
+
+    def state(self) -> dict[str, Any]:
+        return json.loads(self.state_path.read_text(encoding="utf-8"))
+
+    def wait_for(self, pred: Callable[[dict[str, Any]], Any], timeout: float = 5.0) -> dict[str, Any]:
+        """Poll the state file until ``pred(state)`` is true; fail with the last state."""
+        deadline = time.monotonic() + timeout
+        state: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            try:
+                state = self.state()
+                if pred(state):
+                    return state
+            except (OSError, json.JSONDecodeError):
+                pass
+            time.sleep(0.02)
+        raise AssertionError(f"the demo app never reached the expected state; last state: {state}")
+
+    def box(self, name: str) -> list[int]:
+        return self.state()["widgets"][name]
+
+    def center(self, name: str) -> tuple[int, int]:
+        x, y, w, h = self.box(name)
+        return x + w // 2, y + h // 2
+
+
+def launch_demo(vd: VirtualDisplay, state_path: Path) -> DemoApp:
+    proc = subprocess.Popen(
+        [sys.executable, str(DEMO_APP), "--state", str(state_path)],
+        env=vd.env,
+        stdin=subprocess.DEVNULL,
+    )
+    app = DemoApp(proc=proc, state_path=state_path)
+    app.wait_for(lambda s: s.get("ready"), timeout=20)
+    return app
+
+
+@pytest.fixture
+def demo_app(xdisplay: VirtualDisplay, tmp_path: Path) -> Iterator[DemoApp]:
+    """The demo app, freshly started on the session display."""
+    app = launch_demo(xdisplay, tmp_path / "state.json")
+    try:
+        yield app
+    finally:
+        app.proc.terminate()
+        try:
+            app.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            app.proc.kill()
+            app.proc.wait()
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120, **kw: Any) -> subprocess.CompletedProcess[str]:
+    """Run the real `screenagent` command in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "screenagent", *args],
+        env=env if env is not None else dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=kw.pop("cwd", ROOT),
+        **kw,
+    )
