@@ -197,7 +197,7 @@ def _step(
         record.timings.settle = settled.seconds
         record.settle = SettleInfo(
             seconds=settled.seconds, settled=settled.settled,
-            frames=settled.frames, changed=settled.changed,
+            frames=settled.frames, changed=settled.changed, first_change=settled.first_change,
         )  # fmt: skip
         if not settled.settled:
             record.warnings.append(

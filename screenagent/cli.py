@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"screenagent {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a task on the screen", description="Run a task on the screen.")
+    run = sub.add_parser(
+        "run", help="run a task on the screen", description="Run a task on the screen."
+    )
     run.add_argument("task", help="what to do (with --script: a label for the run)")
     run.add_argument("--script", type=Path, metavar="FILE", help="JSON list of actions to play")
     run.add_argument("--dry-run", action="store_true", help="decide and log, but execute nothing")
@@ -74,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--settle-cap", type=_positive_float, default=3.0, metavar="S",
                      help="longest wait for the screen to stop changing (default 3)")  # fmt: skip
     run.add_argument("--quiet", action="store_true", help="print only the run directory")
+    run.add_argument("--verbose", "-v", action="store_true", help="debug messages on stderr")
     run.set_defaults(func=cmd_run)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of an action")
@@ -122,7 +125,7 @@ def launched(command: str | None, *, screen: Any, timeout: float = 20.0) -> Iter
     from .screen import SettleConfig, changed_fraction, wait_until_settled
 
     argv = shlex.split(command)
-    if not argv or shutil.which(argv[0]) is None and not Path(argv[0]).exists():
+    if not argv or (shutil.which(argv[0]) is None and not Path(argv[0]).exists()):
         raise ConfigError(f"--launch: cannot find the program {argv[0] if argv else command!r}.")
     before = screen.capture()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -130,9 +133,13 @@ def launched(command: str | None, *, screen: Any, timeout: float = 20.0) -> Iter
         deadline = time.monotonic() + timeout
         while changed_fraction(before.image, screen.capture().image) <= 0.001:
             if proc.poll() is not None:
-                raise ConfigError(f"--launch: {command!r} exited with code {proc.returncode} before showing a window.")
+                raise ConfigError(
+                    f"--launch: {command!r} exited with code {proc.returncode} before showing a window."
+                )
             if time.monotonic() > deadline:
-                raise ConfigError(f"--launch: {command!r} showed nothing on the screen within {timeout:g} s.")
+                raise ConfigError(
+                    f"--launch: {command!r} showed nothing on the screen within {timeout:g} s."
+                )
             time.sleep(0.05)
         wait_until_settled(screen, config=SettleConfig(quiet_seconds=0.3, cap_seconds=5.0))
         yield proc
@@ -156,7 +163,9 @@ def _print_step(record: Any, out: TextIO) -> None:
             what = describe(parse_action(action))
     where = " ".join(f"@({x},{y})" for x, y in record.screen_points)
     settle = f" settle {record.settle.seconds * 1000:.0f} ms" if record.settle else ""
-    line = f"step {record.index:>3}  {what:<34} {record.status}{' ' + where if where else ''}{settle}"
+    line = (
+        f"step {record.index:>3}  {what:<34} {record.status}{' ' + where if where else ''}{settle}"
+    )
     if record.errors:
         line += "  ! " + "; ".join(record.errors)
     for w in record.warnings:
@@ -173,6 +182,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .screen import MssScreen, SettleConfig
     from .steplog import StepLog
 
+    if args.verbose:
+        import logging
+
+        logging.basicConfig(
+            level=logging.DEBUG, format="%(relativeCreated)8.1f ms %(name)s: %(message)s"
+        )
     if args.script is None:
         raise ConfigError(
             "No policy for this task: give --script FILE with a JSON list of actions "
@@ -188,7 +203,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.retries < 0:
         raise ConfigError("--retries must be 0 or more.")
     if args.run_dir is not None and args.run_dir.exists() and any(args.run_dir.iterdir()):
-        raise ConfigError(f"--run-dir {args.run_dir} exists and is not empty; give a new directory.")
+        raise ConfigError(
+            f"--run-dir {args.run_dir} exists and is not empty; give a new directory."
+        )
 
     out = sys.stderr
     log: StepLog | None = None
@@ -207,7 +224,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 screen_size = pg_executor.screen_size()
                 executor = pg_executor
             with (
-                MssScreen(monitor=args.monitor, region=region, display=display, screen_size=screen_size) as screen,
+                MssScreen(
+                    monitor=args.monitor, region=region, display=display, screen_size=screen_size
+                ) as screen,
                 launched(args.launch, screen=screen),
             ):
                 # Fail here, before a log exists, if the display is unusable or the script
@@ -236,7 +255,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if not args.quiet:
                     print(f"run directory: {log.path}", file=out, flush=True)
                 safety = Safety.build(
-                    limits=Limits(max_steps=args.max_steps, max_seconds=args.max_seconds, max_retries=args.retries),
+                    limits=Limits(
+                        max_steps=args.max_steps,
+                        max_seconds=args.max_seconds,
+                        max_retries=args.retries,
+                    ),
                     confirm=TerminalConfirm() if args.confirm else None,
                 )
                 settings = LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap))
@@ -305,23 +328,35 @@ def _doctor(display: str | None) -> int:
 
     import platform
 
-    report(None, "screenagent", f"{__version__} on Python {platform.python_version()} ({sys.platform})")
+    report(
+        None, "screenagent", f"{__version__} on Python {platform.python_version()} ({sys.platform})"
+    )
     if sys.platform.startswith("linux"):
         report(None, "DISPLAY", display or "not set")
         if os.environ.get("WAYLAND_DISPLAY"):
-            report(None, "Wayland", "a Wayland session: only XWayland windows can be captured and driven")
+            report(
+                None,
+                "Wayland",
+                "a Wayland session: only XWayland windows can be captured and driven",
+            )
     xvfb = shutil.which("Xvfb")
     report(None if sys.platform != "linux" else bool(xvfb), "Xvfb",
            xvfb or "not found (apt-get install xvfb) - needed for --virtual-display")  # fmt: skip
     xclip = shutil.which("xclip")
-    report(None, "xclip", xclip or "not found: pasting still works; a previous clipboard is not restored")
+    report(
+        None,
+        "xclip",
+        xclip or "not found: pasting still works; a previous clipboard is not restored",
+    )
     mss_size = None
     try:
         with MssScreen(display=display) as screen:
             frame = screen.capture()
             mons = screen.monitors()
             mss_size = (mons[0].width, mons[0].height)
-            report(True, "capture (mss)", f"{frame.width}x{frame.height} from monitor {screen.monitor}")
+            report(
+                True, "capture (mss)", f"{frame.width}x{frame.height} from monitor {screen.monitor}"
+            )
             for i, m in enumerate(mons):
                 report(None, f"monitor {i}", f"{m}{' (whole desktop)' if i == 0 else ''}")
     except _UserError as exc:

@@ -13,6 +13,7 @@ clipboard.
 
 from __future__ import annotations
 
+import logging
 import select
 import shutil
 import subprocess
@@ -21,6 +22,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,11 +45,13 @@ class X11Paste:
     Args:
         display: X display name (``:3``).
         timeout: Seconds to wait for the application's paste request.
+        grace: Seconds to keep answering after the first answer.
     """
 
-    def __init__(self, display: str, *, timeout: float = 2.0) -> None:
+    def __init__(self, display: str, *, timeout: float = 2.0, grace: float = 0.03) -> None:
         self.display_name = display
         self.timeout = timeout
+        self.grace = grace
 
     def paste(self, text: str, trigger: Callable[[], None]) -> PasteReport:
         from Xlib import X, Xatom
@@ -111,11 +116,19 @@ class X11Paste:
         data = text.encode("utf-8")
         text_targets = {atoms["UTF8_STRING"], atoms["TEXT"], atoms["text/plain;charset=utf-8"]}
         deadline = time.monotonic() + self.timeout
+        served = False
         while (ev := self._wait_event(d, deadline)) is not None:
             if ev.type == X.SelectionClear:
-                return False  # somebody else took the clipboard
+                return served  # somebody else took the clipboard
             if ev.type != X.SelectionRequest:
+                log.debug("clipboard: event type %s while waiting", ev.type)
                 continue
+            log.debug(
+                "clipboard: request for %s from window %s, time %s",
+                d.get_atom_name(ev.target),
+                ev.requestor.id,
+                ev.time,
+            )
             prop = ev.property if ev.property != X.NONE else ev.target
             served_text = False
             if ev.target == atoms["TARGETS"]:
@@ -138,9 +151,12 @@ class X11Paste:
             )  # fmt: skip
             ev.requestor.send_event(notify)
             d.flush()
-            if served_text:
-                return True
-        return False
+            if served_text and not served:
+                served = True
+                # Keep answering for a moment: some toolkits ask again (another target, or
+                # a retry) right after the first answer.
+                deadline = time.monotonic() + self.grace
+        return served
 
     def _hold_with_xclip(self, data: bytes) -> bool:
         """Give the previous text back to the clipboard through a background xclip."""

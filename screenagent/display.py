@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import select
 import shutil
-import secrets
 import signal
 import socket
 import struct
@@ -65,9 +65,10 @@ def write_xauthority(path: str, cookie: bytes) -> None:
 class VirtualDisplay:
     """Start Xvfb on a free display number; use as a context manager.
 
-    Inside the ``with`` block ``os.environ["DISPLAY"]`` names this display (restored on exit),
-    so capture, input and child processes started there all use it. ``env`` gives the same
-    variables for processes started elsewhere.
+    Inside the ``with`` block ``os.environ["DISPLAY"]`` names this display and
+    ``XAUTHORITY`` its private cookie (both restored on exit), so capture, input and child
+    processes started there all use it. ``env`` gives the same variables for processes
+    started elsewhere (and for a second display in one process, with ``set_environ=False``).
 
     Args:
         width, height, depth: Screen size and colour depth.

@@ -230,6 +230,8 @@ class SettleResult:
         settled: False when the cap was reached with the screen still changing.
         frames: Captures taken while waiting.
         changed: Whether anything changed compared with the frame before the action.
+        first_change: Seconds until the first change was seen (the app's reaction and
+            repaint time, to within one capture interval), None if nothing changed.
         last: The last frame captured (the settled screen).
     """
 
@@ -237,6 +239,7 @@ class SettleResult:
     settled: bool
     frames: int
     changed: bool
+    first_change: float | None
     last: Frame
 
 
@@ -257,22 +260,28 @@ def wait_until_settled(
     prev = screen.capture()
     frames = 1
     stable_since = start
-    changed = before is not None and changed_fraction(before.image, prev.image) > config.threshold
+    first_change: float | None = None
+    if before is not None and changed_fraction(before.image, prev.image) > config.threshold:
+        first_change = clock() - start
+
+    def result(settled: bool, elapsed: float) -> SettleResult:
+        return SettleResult(
+            seconds=elapsed, settled=settled, frames=frames,
+            changed=first_change is not None, first_change=first_change, last=prev,
+        )  # fmt: skip
+
     while True:
         now = clock()
         elapsed = now - start
         if elapsed >= config.min_seconds and now - stable_since >= config.quiet_seconds:
-            return SettleResult(
-                seconds=elapsed, settled=True, frames=frames, changed=changed, last=prev
-            )
+            return result(True, elapsed)
         if elapsed >= config.cap_seconds:
-            return SettleResult(
-                seconds=elapsed, settled=False, frames=frames, changed=changed, last=prev
-            )
+            return result(False, elapsed)
         sleep(config.interval)
         cur = screen.capture()
         frames += 1
         if changed_fraction(prev.image, cur.image) > config.threshold:
             stable_since = clock()
-            changed = True
+            if first_change is None:
+                first_change = stable_since - start
         prev = cur

@@ -72,6 +72,7 @@ class SettleInfo(BaseModel):
     settled: bool
     frames: int
     changed: bool
+    first_change: float | None = None
 
 
 StepStatus = Literal["executed", "dry_run", "skipped", "invalid", "failed", "done", "error"]

@@ -28,7 +28,9 @@ DEMO_APP = ROOT / "examples" / "demo_app.py"
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if shutil.which("Xvfb"):
         return
-    skip = pytest.mark.skip(reason="Xvfb is not installed (apt-get install xvfb); .ci/run installs it")
+    skip = pytest.mark.skip(
+        reason="Xvfb is not installed (apt-get install xvfb); .ci/run installs it"
+    )
     for item in items:
         if "display" in item.keywords:
             item.add_marker(skip)
@@ -49,7 +51,9 @@ class DemoApp:
     def state(self) -> dict[str, Any]:
         return json.loads(self.state_path.read_text(encoding="utf-8"))
 
-    def wait_for(self, pred: Callable[[dict[str, Any]], Any], timeout: float = 5.0) -> dict[str, Any]:
+    def wait_for(
+        self, pred: Callable[[dict[str, Any]], Any], timeout: float = 5.0
+    ) -> dict[str, Any]:
         """Poll the state file until ``pred(state)`` is true; fail with the last state."""
         deadline = time.monotonic() + timeout
         state: dict[str, Any] = {}
@@ -97,7 +101,9 @@ def demo_app(xdisplay: VirtualDisplay, tmp_path: Path) -> Iterator[DemoApp]:
             app.proc.wait()
 
 
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120, **kw: Any) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120, **kw: Any
+) -> subprocess.CompletedProcess[str]:
     """Run the real `screenagent` command in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "screenagent", *args],

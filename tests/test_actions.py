@@ -89,7 +89,9 @@ def test_non_ascii_single_key_is_rejected() -> None:
 
 
 def test_modifiers_must_be_modifiers() -> None:
-    assert parse_action({"action": "click", "x": 1, "y": 1, "modifiers": ["Control", "shift"]}).modifiers == [
+    assert parse_action(
+        {"action": "click", "x": 1, "y": 1, "modifiers": ["Control", "shift"]}
+    ).modifiers == [
         "ctrl",
         "shift",
     ]

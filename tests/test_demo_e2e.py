@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import DemoApp, cli
+
 from screenagent.agent import run
 from screenagent.display import VirtualDisplay
 from screenagent.geometry import Rect
@@ -24,13 +24,15 @@ TRICKY = "a<b>&\"c'"
 UNICODE = " é 中文"
 
 
-def test_scripted_run_lands_every_action(demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path) -> None:
+def test_scripted_run_lands_every_action(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
     c = demo_app.center
     token, target = c("token"), c("target")
     canvas_x, canvas_y, _, _ = demo_app.box("canvas")
     right_at = (canvas_x + 200, canvas_y + 150)
     list_at = c("list")
-    row_x, row_y, row_w, row_h = demo_app.box("list_row")
+    row_x, row_y, _, row_h = demo_app.box("list_row")
     script = [
         {"action": "click", "x": c("name")[0], "y": c("name")[1]},
         {"action": "type", "text": TRICKY},
@@ -49,17 +51,19 @@ def test_scripted_run_lands_every_action(demo_app: DemoApp, xdisplay: VirtualDis
     script_path = tmp_path / "script.json"
     script_path.write_text(json.dumps(script))
     run_dir = tmp_path / "run"
-    proc = cli("run", "drive the demo", "--script", str(script_path), "--run-dir", str(run_dir),
+    proc = cli("run", "drive the demo", "--script", str(script_path), "--run-dir", str(run_dir), "-v",
                env=dict(xdisplay.env))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(run_dir)
 
     state = demo_app.wait_for(lambda s: s["saves"] == 1)
     # typing: "<" and non-ASCII arrive exactly (through the clipboard), plain text is typed
-    assert state["name"] == TRICKY + UNICODE, (state, (run_dir / "steps.jsonl").read_text())
+    assert state["name"] == TRICKY + UNICODE, (state, proc.stderr)
     assert state["email"] == "ada@example.org"
     assert state["subscribe"] is True
-    assert state["submitted"] == [{"name": TRICKY + UNICODE, "email": "ada@example.org", "subscribe": True}]
+    assert state["submitted"] == [
+        {"name": TRICKY + UNICODE, "email": "ada@example.org", "subscribe": True}
+    ]
     # scroll moved the list; the double-click opened the row that was on top after it
     assert state["list_top"] > 0
     assert state["opened"] == [ITEMS[state["list_top"]]]
@@ -85,14 +89,18 @@ def test_scripted_run_lands_every_action(demo_app: DemoApp, xdisplay: VirtualDis
     assert typed[2].detail == "typed"
 
 
-def test_region_capture_maps_offsets_in_process(demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path) -> None:
+def test_region_capture_maps_offsets_in_process(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
     """Frame coordinates inside a region offset from the screen origin land at the right
     screen points (the monitor-offset path of the transform, on a real display)."""
     region = Rect(left=100, top=50, width=800, height=600)
     ex, ey = demo_app.center("email")
     fx, fy = ex - region.left, ey - region.top
     executor = PyAutoGUIExecutor(display=xdisplay.display)
-    with MssScreen(region=region, display=xdisplay.display, screen_size=executor.screen_size()) as screen:
+    with MssScreen(
+        region=region, display=xdisplay.display, screen_size=executor.screen_size()
+    ) as screen:
         frame = screen.capture()
         assert (frame.width, frame.height) == (800, 600)
         from screenagent.actions import Click, Type
@@ -104,7 +112,9 @@ def test_region_capture_maps_offsets_in_process(demo_app: DemoApp, xdisplay: Vir
     assert {"widget": "email", "button": 1, "x": ex, "y": ey} in state["clicks"]
 
 
-def test_dry_run_touches_nothing(demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path) -> None:
+def test_dry_run_touches_nothing(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
     run_dir = tmp_path / "dry"
     proc = cli("run", "demo", "--script", "examples/demo_script.json", "--dry-run",
                "--run-dir", str(run_dir), env=dict(xdisplay.env))  # fmt: skip
@@ -116,7 +126,9 @@ def test_dry_run_touches_nothing(demo_app: DemoApp, xdisplay: VirtualDisplay, tm
     assert state["clicks"] == [] and state["name"] == "" and state["saves"] == 0
 
 
-def test_the_bundled_demo_script_fills_the_form(demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path) -> None:
+def test_the_bundled_demo_script_fills_the_form(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
     """examples/demo_script.json (what the README demo plays) matches the app's layout."""
     actions = load_script("examples/demo_script.json")
     assert len(actions) == 11
@@ -124,6 +136,53 @@ def test_the_bundled_demo_script_fills_the_form(demo_app: DemoApp, xdisplay: Vir
                env=dict(xdisplay.env))  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     state = demo_app.wait_for(lambda s: s["saves"] == 1)
-    assert state["submitted"] == [{"name": "Ada Lovelace", "email": "ada@example.org", "subscribe": True}]
+    assert state["submitted"] == [
+        {"name": "Ada Lovelace", "email": "ada@example.org", "subscribe": True}
+    ]
     assert state["drops"][0]["in_target"] is True
     assert len(state["opened"]) == 1
+
+
+def _clipboard(display: str) -> str | None:
+    import subprocess
+
+    proc = subprocess.run(["xclip", "-o", "-selection", "clipboard", "-display", display],
+                          capture_output=True, timeout=5)  # fmt: skip
+    return proc.stdout.decode() if proc.returncode == 0 else None
+
+
+@pytest.mark.skipif(not __import__("shutil").which("xclip"), reason="xclip is not installed")
+def test_pasting_gives_the_clipboard_back(demo_app: DemoApp, xdisplay: VirtualDisplay) -> None:
+    import subprocess
+
+    from screenagent.actions import Click, Type
+
+    d = xdisplay.display
+    executor = PyAutoGUIExecutor(display=d)
+    with MssScreen(display=d) as screen:
+        frame = screen.capture()
+        executor.execute(Click(x=demo_app.center("name")[0], y=demo_app.center("name")[1]), frame)
+        # 1. the user had text on the clipboard: it is there again afterwards
+        owner = subprocess.Popen(["xclip", "-selection", "clipboard", "-display", d], stdin=subprocess.PIPE,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        owner.communicate(b"the user's text", timeout=5)
+        assert _clipboard(d) == "the user's text"
+        outcome = executor.execute(Type(text="Ünïcode"), frame)
+        assert outcome.ok and "clipboard restored: text" in outcome.detail
+        assert _clipboard(d) == "the user's text"
+        # 2. the clipboard was empty: it is empty again (a pasted password does not linger)
+        from Xlib import X
+        from Xlib.display import Display
+
+        xd = Display(d)  # take the clipboard and go away: nobody owns it afterwards
+        window = xd.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent)
+        window.set_selection_owner(xd.intern_atom("CLIPBOARD"), X.CurrentTime)
+        xd.sync()
+        xd.close()
+        empty = PyAutoGUIExecutor(display=d)
+        assert _clipboard(d) is None
+        outcome = empty.execute(Type(text="秘密", secret=True), frame)
+        assert outcome.ok and "clipboard restored: empty" in outcome.detail
+        assert _clipboard(d) is None
+    state = demo_app.wait_for(lambda s: s["name"].endswith("秘密"))
+    assert state["name"] == "Ünïcode秘密"

@@ -61,9 +61,18 @@ def test_no_valid_answer_within_retries_ends_the_run_without_executing(tmp_path:
     policy = ReplayPolicy(['{"action": "click", "x": 1, "y": 1, "extra": 1}'] * 5)
     executor = DryRunExecutor()
     safety = Safety.build(limits=Limits(max_retries=2))
-    result = run("t", screen=screen(), policy=policy, executor=executor, safety=safety, log=open_log(tmp_path))
+    result = run(
+        "t",
+        screen=screen(),
+        policy=policy,
+        executor=executor,
+        safety=safety,
+        log=open_log(tmp_path),
+    )
     assert result.status == "invalid"
-    assert "3 attempts" in (result.message or "") and "extra: unknown field" in (result.message or "")
+    assert "3 attempts" in (result.message or "") and "extra: unknown field" in (
+        result.message or ""
+    )
     assert executor.performed == []
     assert len(policy.calls) == 3
     step = load_run(tmp_path / "run").steps[0]
@@ -102,7 +111,14 @@ def test_confirmation_skip_and_quit(tmp_path: Path) -> None:
     policy = ReplayPolicy(['{"action": "click", "x": 10, "y": 20}'] * 5)
     executor = DryRunExecutor()
     safety = Safety.build(confirm=confirm)
-    result = run("t", screen=screen(), policy=policy, executor=executor, safety=safety, log=open_log(tmp_path))
+    result = run(
+        "t",
+        screen=screen(),
+        policy=policy,
+        executor=executor,
+        safety=safety,
+        log=open_log(tmp_path),
+    )
     assert result.status == "aborted"
     assert asked == [(1, ((10, 20),)), (2, ((10, 20),)), (3, ((10, 20),))]
     assert len(executor.performed) == 1
@@ -116,7 +132,9 @@ def test_secret_text_never_reaches_the_log(tmp_path: Path) -> None:
         '{"action": "done", "success": true}',
     ])  # fmt: skip
     executor = DryRunExecutor()
-    result = run("log in", screen=screen(), policy=policy, executor=executor, log=open_log(tmp_path))
+    result = run(
+        "log in", screen=screen(), policy=policy, executor=executor, log=open_log(tmp_path)
+    )
     assert result.success
     assert executor.performed[0][0] == Type(text=secret, secret=True)  # executed in clear
     for path in (tmp_path / "run").iterdir():
@@ -162,5 +180,7 @@ def test_interrupt_closes_the_log(tmp_path: Path) -> None:
 
 def test_a_scripted_run_appends_done(tmp_path: Path) -> None:
     policy = ScriptedPolicy([Click(x=1, y=1)])
-    result = run("t", screen=screen(), policy=policy, executor=DryRunExecutor(), log=open_log(tmp_path))
+    result = run(
+        "t", screen=screen(), policy=policy, executor=DryRunExecutor(), log=open_log(tmp_path)
+    )
     assert result.success and result.steps == 2

@@ -65,13 +65,15 @@ def run_settle(images: list[Image.Image], config: SettleConfig, before: Image.Im
     clock = FakeClock()
     screen = SequenceScreen(images, clock)
     before_frame = Frame(image=before, region=REGION) if before is not None else None
-    return wait_until_settled(screen, before=before_frame, config=config, clock=clock, sleep=clock.sleep), screen
+    return wait_until_settled(
+        screen, before=before_frame, config=config, clock=clock, sleep=clock.sleep
+    ), screen
 
 
 def test_static_screen_settles_after_the_quiet_period() -> None:
     cfg = SettleConfig(min_seconds=0.02, quiet_seconds=0.04, interval=0.01)
     result, _ = run_settle([img()], cfg, before=img())
-    assert result.settled and not result.changed
+    assert result.settled and not result.changed and result.first_change is None
     assert 0.04 <= result.seconds < 0.06
 
 
@@ -79,9 +81,11 @@ def test_waits_while_the_screen_keeps_changing() -> None:
     # frames change for the first 5 captures (an animation), then hold still
     frames = [img(boxes=i) for i in range(6)]
     cfg = SettleConfig(min_seconds=0.02, quiet_seconds=0.04, interval=0.01)
-    result, screen = run_settle(frames, cfg, before=img())
+    result, _ = run_settle(frames, cfg, before=img())
     assert result.settled and result.changed
     assert result.last.image is frames[-1]
+    # frames[0] equals the frame before the action; the second capture is the first change
+    assert result.first_change is not None and 0.01 < result.first_change < 0.02
     assert result.seconds > 0.04 + 5 * 0.01  # the animation plus the quiet period
 
 

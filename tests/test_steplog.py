@@ -19,8 +19,12 @@ def record(i: int) -> StepRecord:
 
 
 def test_round_trip(tmp_path: Path) -> None:
-    log = StepLog.create(task="Fill the form", policy="script", executor="dry-run", run_dir=tmp_path / "r")
-    frame = Frame(image=Image.new("RGB", (64, 48), "red"), region=Rect(left=0, top=0, width=64, height=48))
+    log = StepLog.create(
+        task="Fill the form", policy="script", executor="dry-run", run_dir=tmp_path / "r"
+    )
+    frame = Frame(
+        image=Image.new("RGB", (64, 48), "red"), region=Rect(left=0, top=0, width=64, height=48)
+    )
     rec = record(1)
     rec.frame = log.save_frame(1, frame)
     log.append(rec)
@@ -57,7 +61,9 @@ def test_new_run_dirs_are_timestamped_and_unique(tmp_path: Path) -> None:
 
 
 def test_an_existing_run_is_never_overwritten(tmp_path: Path) -> None:
-    StepLog.create(task="t", policy="p", executor="e", run_dir=tmp_path / "r").finish(RunResult(status="success"))
+    StepLog.create(task="t", policy="p", executor="e", run_dir=tmp_path / "r").finish(
+        RunResult(status="success")
+    )
     with pytest.raises(ConfigError, match="already holds a run"):
         StepLog.create(task="t", policy="p", executor="e", run_dir=tmp_path / "r")
 
