@@ -14,6 +14,8 @@ declare -A wanted=(
   [xdotool]=xdotool
   [xdpyinfo]=x11-utils
   [xclip]=xclip
+  [zenity]=zenity
+  [tesseract]=tesseract-ocr
 )
 missing=()
 for prog in "${!wanted[@]}"; do

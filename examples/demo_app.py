@@ -42,6 +42,8 @@ class DemoApp:
             "dialog": None,
             "status": "Ready",
             "menu": [],
+            "reports": 0,
+            "focus": None,
             "widgets": {},
             "ready": False,
         }
@@ -54,6 +56,7 @@ class DemoApp:
         root.bind_all("<ButtonPress>", self._on_press, add="+")
         root.bind_all("<Double-Button-1>", self._on_double, add="+")
         root.bind_all("<KeyPress>", self._on_key, add="+")
+        root.bind_all("<FocusIn>", self._on_focus, add="+")
         root.bind_all("<Control-s>", lambda e: self._save())
         root.after(200, self._ready)
 
@@ -94,6 +97,11 @@ class DemoApp:
               120, 140, 300, 30)  # fmt: skip
         place("submit", tk.Button(r, text="Submit", command=self._submit), 120, 185, 120, 36)
         place("clear", tk.Button(r, text="Clear", command=self._clear), 260, 185, 120, 36)
+        # "Refresh" shows an "Open report" button 1.5 s later (a target that appears late);
+        # clicking that button hides it again 1 s later (a target that goes away).
+        place("refresh", tk.Button(r, text="Refresh", command=self._refresh), 760, 86, 120, 36)
+        self.report = tk.Button(r, text="Open report", command=self._open_report)
+        self.w["report"] = self.report
         self.status = tk.Label(r, text="Ready", anchor="w", relief="sunken")
         place("status", self.status, 20, 590, 860, 30)
 
@@ -140,6 +148,8 @@ class DemoApp:
         self.root.update_idletasks()
         boxes = {}
         for name, widget in self.w.items():
+            if not widget.winfo_ismapped():
+                continue
             boxes[name] = [widget.winfo_rootx(), widget.winfo_rooty(),
                            widget.winfo_width(), widget.winfo_height()]  # fmt: skip
         x0, y0 = self.canvas.winfo_rootx(), self.canvas.winfo_rooty()
@@ -149,10 +159,17 @@ class DemoApp:
         boxes["window"] = [self.root.winfo_rootx(), self.root.winfo_rooty(),
                            self.root.winfo_width(), self.root.winfo_height()]  # fmt: skip
         top = self.listbox.nearest(0)
-        bbox = self.listbox.bbox(top)
-        if bbox:
-            boxes["list_row"] = [self.listbox.winfo_rootx() + bbox[0], self.listbox.winfo_rooty() + bbox[1],
-                                 bbox[2], bbox[3]]  # fmt: skip
+        rows = []
+        for index in range(top, len(ITEMS)):
+            bbox = self.listbox.bbox(index)
+            if not bbox:
+                break
+            # the whole row: the listbox's width, the line's height
+            rows.append([self.listbox.winfo_rootx(), self.listbox.winfo_rooty() + bbox[1],
+                         self.listbox.winfo_width(), bbox[3] + 1])  # fmt: skip
+        if rows:
+            boxes["list_row"] = [rows[0][0] + 2, rows[0][1], 54, rows[0][3] - 1]
+        boxes["list_rows"] = rows
         self.state["widgets"] = boxes
         self._write()
 
@@ -183,6 +200,10 @@ class DemoApp:
     def _on_key(self, e: tk.Event) -> None:
         mods = [m for m, bit in (("ctrl", 0x4), ("shift", 0x1), ("alt", 0x8)) if e.state & bit]
         self.state["keys"].append({"keysym": e.keysym, "mods": mods})
+        self._write()
+
+    def _on_focus(self, e: tk.Event) -> None:
+        self.state["focus"] = self._name(e.widget)
         self._write()
 
     def _name(self, widget: Any) -> str:
@@ -237,6 +258,26 @@ class DemoApp:
         self._status(f"Error: {message}")
         self._set(dialog={"title": "Error", "message": message,
                           "ok": [ok.winfo_rootx(), ok.winfo_rooty(), ok.winfo_width(), ok.winfo_height()]})  # fmt: skip
+
+    def _refresh(self) -> None:
+        self._status("Refreshing...")
+        self._write()
+        self.root.after(1500, self._show_report)
+
+    def _show_report(self) -> None:
+        self.report.place(x=760, y=140, width=120, height=36)
+        self._status("Report is ready")
+        self._geometry()
+
+    def _open_report(self) -> None:
+        self.state["reports"] += 1
+        self._status("Report opened")
+        self.root.after(1000, self._hide_report)
+        self._write()
+
+    def _hide_report(self) -> None:
+        self.report.place_forget()
+        self._geometry()
 
     def _list_select(self) -> None:
         sel = self.listbox.curselection()

@@ -90,13 +90,25 @@ def iter_steps(
                 frame = screen.capture()
             fresh = False
             record = StepRecord(
-                index=step, started_at=utc_now(), status="error",
+                index=step,
+                started_at=utc_now(),
+                status="error",
                 frame_size=(frame.width, frame.height),
                 timings=Timings(capture=time.perf_counter() - t0),
-            )  # fmt: skip
+            )
             try:
-                end = _step(task, frame, history, record, policy=policy, executor=executor,
-                            screen=screen, log=log, safety=safety, settings=settings)  # fmt: skip
+                end = _step(
+                    task,
+                    frame,
+                    history,
+                    record,
+                    policy=policy,
+                    executor=executor,
+                    screen=screen,
+                    log=log,
+                    safety=safety,
+                    settings=settings,
+                )
             except BaseException as exc:
                 record.errors = record.errors or [safety.redact(f"{type(exc).__name__}: {exc}")]
                 history.append(record)
@@ -160,8 +172,12 @@ def _step(
     if action is None:
         record.status = "invalid"
         n = len(record.attempts)
-        return ("invalid", f"step {step}: no valid action after {n} attempt{'s' * (n != 1)}: "
-                + "; ".join(record.errors), None)  # fmt: skip
+        return (
+            "invalid",
+            f"step {step}: no valid action after {n} attempt{'s' * (n != 1)}: "
+            + "; ".join(record.errors),
+            None,
+        )
     record.action = safety.redact.scrub(action_to_json(action))
 
     if isinstance(action, Done):
@@ -196,9 +212,12 @@ def _step(
         settled = wait_until_settled(screen, before=frame, config=settings.settle)
         record.timings.settle = settled.seconds
         record.settle = SettleInfo(
-            seconds=settled.seconds, settled=settled.settled,
-            frames=settled.frames, changed=settled.changed, first_change=settled.first_change,
-        )  # fmt: skip
+            seconds=settled.seconds,
+            settled=settled.settled,
+            frames=settled.frames,
+            changed=settled.changed,
+            first_change=settled.first_change,
+        )
         if not settled.settled:
             record.warnings.append(
                 f"the screen was still changing after {settled.seconds:.1f} s; went on"
@@ -219,9 +238,13 @@ def _decide(
     feedback: list[str] = []
     for attempt in range(safety.limits.max_retries + 1):
         ctx = StepContext(
-            task=task, frame=frame, step=step, history=tuple(history),
-            feedback=tuple(feedback), attempt=attempt,
-        )  # fmt: skip
+            task=task,
+            frame=frame,
+            step=step,
+            history=tuple(history),
+            feedback=tuple(feedback),
+            attempt=attempt,
+        )
         t = time.perf_counter()
         try:
             proposal = policy.decide(ctx)

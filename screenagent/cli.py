@@ -51,33 +51,99 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run", help="run a task on the screen", description="Run a task on the screen."
     )
-    run.add_argument("task", help="what to do (with --script: a label for the run)")
+    run.add_argument(
+        "task",
+        help="the steps to follow, e.g. 'click Name; type \"Ada\"; press enter' "
+        "(with --script: a label for the run)",
+    )
     run.add_argument("--script", type=Path, metavar="FILE", help="JSON list of actions to play")
     run.add_argument("--dry-run", action="store_true", help="decide and log, but execute nothing")
+    run.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=15.0,
+        metavar="S",
+        help="how long each step waits for its target to appear (default 15)",
+    )
     run.add_argument("--max-steps", type=_positive_int, default=50, metavar="N")
-    run.add_argument("--max-seconds", type=_positive_float, default=600.0, metavar="S",
-                     help="time budget for the whole run (default 600)")  # fmt: skip
-    run.add_argument("--retries", type=int, default=2, metavar="N",
-                     help="extra attempts after an invalid policy answer, per step (default 2)")  # fmt: skip
+    run.add_argument(
+        "--max-seconds",
+        type=_positive_float,
+        default=600.0,
+        metavar="S",
+        help="time budget for the whole run (default 600)",
+    )
+    run.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        metavar="N",
+        help="extra attempts after an invalid policy answer, per step (default 2)",
+    )
     run.add_argument("--run-dir", type=Path, metavar="DIR", help="write the run log exactly here")
-    run.add_argument("--runs-root", type=Path, default=Path("runs"), metavar="DIR",
-                     help="parent of new run directories (default ./runs)")  # fmt: skip
-    run.add_argument("--monitor", type=int, metavar="N",
-                     help="monitor to capture and act on: 1.. (default the primary), 0 all")  # fmt: skip
-    run.add_argument("--region", metavar="X,Y,W,H",
-                     help="capture and act only inside this rectangle of the desktop")  # fmt: skip
-    run.add_argument("--virtual-display", metavar="WxH",
-                     help="start a private Xvfb of this size for the run (e.g. 1280x800)")  # fmt: skip
-    run.add_argument("--launch", metavar="CMD",
-                     help="start this program (on the virtual display, if any) before the run "
-                     "and end it afterwards")  # fmt: skip
-    run.add_argument("--confirm", action="store_true",
-                     help="ask before each action: Enter runs it, n skips it, q stops")  # fmt: skip
-    run.add_argument("--settle-cap", type=_positive_float, default=3.0, metavar="S",
-                     help="longest wait for the screen to stop changing (default 3)")  # fmt: skip
+    run.add_argument(
+        "--runs-root",
+        type=Path,
+        default=Path("runs"),
+        metavar="DIR",
+        help="parent of new run directories (default ./runs)",
+    )
+    run.add_argument(
+        "--monitor",
+        type=int,
+        metavar="N",
+        help="monitor to capture and act on: 1.. (default the primary), 0 all",
+    )
+    run.add_argument(
+        "--region",
+        metavar="X,Y,W,H",
+        help="capture and act only inside this rectangle of the desktop",
+    )
+    run.add_argument(
+        "--virtual-display",
+        metavar="WxH",
+        help="start a private Xvfb of this size for the run (e.g. 1280x800)",
+    )
+    run.add_argument(
+        "--launch",
+        metavar="CMD",
+        help="start this program (on the virtual display, if any) before the run "
+        "and end it afterwards",
+    )
+    run.add_argument(
+        "--confirm",
+        action="store_true",
+        help="ask before each action: Enter runs it, n skips it, q stops",
+    )
+    run.add_argument(
+        "--settle-cap",
+        type=_positive_float,
+        default=3.0,
+        metavar="S",
+        help="longest wait for the screen to stop changing (default 3)",
+    )
     run.add_argument("--quiet", action="store_true", help="print only the run directory")
     run.add_argument("--verbose", "-v", action="store_true", help="debug messages on stderr")
     run.set_defaults(func=cmd_run)
+
+    ground = sub.add_parser(
+        "ground",
+        help="find a target on the screen or in an image",
+        description="Find a target (text, regex:..., image:..., #N, relations) and print "
+        "where it is, in frame pixels (the image's pixels with --image).",
+    )
+    ground.add_argument("target")
+    ground.add_argument(
+        "--image", type=Path, metavar="PNG", help="look in this image, not on the screen"
+    )
+    ground.add_argument("--json", action="store_true", help="print one JSON object")
+    ground.add_argument("--monitor", type=int, metavar="N")
+    ground.add_argument("--region", metavar="X,Y,W,H")
+    ground.add_argument("--virtual-display", metavar="WxH")
+    ground.add_argument(
+        "--launch", metavar="CMD", help="start this program first (with --virtual-display)"
+    )
+    ground.set_defaults(func=cmd_ground)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of an action")
     schema.set_defaults(func=cmd_schema)
@@ -161,10 +227,16 @@ def _print_step(record: Any, out: TextIO) -> None:
 
         with contextlib.suppress(Exception):
             what = describe(parse_action(action))
+    if record.thought:  # show the instruction (or reasoning), then the action it became
+        what = (
+            record.thought
+            if action.get("action") in ("wait", "done")
+            else f"{record.thought}: {what}"
+        )
     where = " ".join(f"@({x},{y})" for x, y in record.screen_points)
     settle = f" settle {record.settle.seconds * 1000:.0f} ms" if record.settle else ""
     line = (
-        f"step {record.index:>3}  {what:<34} {record.status}{' ' + where if where else ''}{settle}"
+        f"step {record.index:>3}  {what:<56} {record.status}{' ' + where if where else ''}{settle}"
     )
     if record.errors:
         line += "  ! " + "; ".join(record.errors)
@@ -176,8 +248,7 @@ def _print_step(record: Any, out: TextIO) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from .agent import LoopSettings, run
     from .executor import DryRunExecutor, Executor
-    from .geometry import Rect
-    from .policies import ScriptedPolicy, load_script
+    from .policies import Policy, ScriptedPolicy, load_script
     from .policy import Limits, Safety, TerminalConfirm
     from .screen import MssScreen, SettleConfig
     from .steplog import StepLog
@@ -188,18 +259,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         logging.basicConfig(
             level=logging.DEBUG, format="%(relativeCreated)8.1f ms %(name)s: %(message)s"
         )
-    if args.script is None:
-        raise ConfigError(
-            "No policy for this task: give --script FILE with a JSON list of actions "
-            "(`screenagent schema` prints the format)."
-        )
-    policy = ScriptedPolicy(load_script(args.script), source=f"script {args.script}")
-    region = None
-    if args.region:
-        try:
-            region = Rect.parse(args.region)
-        except ValueError as exc:
-            raise ConfigError(f"--region: {exc}") from None
+    scripted: ScriptedPolicy | None = None
+    if args.script is not None:
+        scripted = ScriptedPolicy(load_script(args.script), source=f"script {args.script}")
+    else:
+        from .policies.steps import parse_task
+
+        parse_task(args.task)  # unparseable steps stop here, before any display is touched
+        _require_ocr()
+    region = _region(args.region)
     if args.retries < 0:
         raise ConfigError("--retries must be 0 or more.")
     if args.run_dir is not None and args.run_dir.exists() and any(args.run_dir.iterdir()):
@@ -229,6 +297,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 ) as screen,
                 launched(args.launch, screen=screen),
             ):
+                policy: Policy
+                if scripted is not None:
+                    policy = scripted
+                else:
+                    from .policies.steps import StepFollower
+
+                    policy = StepFollower(args.task, screen=screen, timeout=args.timeout)
                 # Fail here, before a log exists, if the display is unusable or the script
                 # aims off the frame: nothing has executed yet.
                 policy.preflight(screen.capture())
@@ -239,7 +314,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                     run_dir=args.run_dir,
                     runs_root=args.runs_root,
                     settings={
-                        "script": str(args.script),
+                        "script": str(args.script) if args.script else None,
+                        "timeout": args.timeout,
                         "dry_run": args.dry_run,
                         "max_steps": args.max_steps,
                         "max_seconds": args.max_seconds,
@@ -264,10 +340,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                 )
                 settings = LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap))
                 result = run(
-                    args.task, screen=screen, policy=policy, executor=executor, log=log,
-                    safety=safety, settings=settings,
+                    args.task,
+                    screen=screen,
+                    policy=policy,
+                    executor=executor,
+                    log=log,
+                    safety=safety,
+                    settings=settings,
                     on_step=None if args.quiet else (lambda r: _print_step(r, out)),
-                )  # fmt: skip
+                )
     except KeyboardInterrupt:
         print("screenagent: interrupted; the log is closed.", file=out)
         if log is not None:
@@ -287,7 +368,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = f"result: {result.status} after {result.steps} step{'s' * (result.steps != 1)}"
         if result.answer:
             summary += f"; answer: {result.answer}"
-        if result.message and not result.success:
+        if result.message and not result.success and result.message != result.answer:
             summary += f" ({result.message})"
         print(summary, file=out)
     print(log.path)
@@ -296,6 +377,86 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def _region(text: str | None) -> Any:
+    from .geometry import Rect
+
+    if not text:
+        return None
+    try:
+        return Rect.parse(text)
+    except ValueError as exc:
+        raise ConfigError(f"--region: {exc}") from None
+
+
+def _require_ocr() -> None:
+    from .errors import MissingDependency
+
+    if importlib.util.find_spec("rapidocr") is None:
+        raise MissingDependency(
+            "RapidOCR (the offline OCR engine the step-follower grounds targets with)",
+            "Install it with `pip install 'screenagent[ocr]'`, or give --script FILE.",
+        )
+
+
+def cmd_ground(args: argparse.Namespace) -> int:
+    from PIL import Image, UnidentifiedImageError
+
+    from .grounding import Grounder, parse_target
+    from .screen import MssScreen
+
+    target = parse_target(args.target)
+    if target.kind != "image":
+        _require_ocr()
+    grounder = Grounder()
+    if args.image is not None:
+        try:
+            with Image.open(args.image) as im:
+                image = im.convert("RGB")
+        except (OSError, UnidentifiedImageError) as exc:
+            raise ConfigError(f"Cannot read the image {args.image}: {exc}.") from None
+        return _print_grounding(grounder, target, image, args.json)
+    region = _region(args.region)
+    with _virtual_display(args.virtual_display) as vd:
+        display = vd.display if vd is not None else os.environ.get("DISPLAY")
+        with (
+            MssScreen(monitor=args.monitor, region=region, display=display) as screen,
+            launched(args.launch, screen=screen),
+        ):
+            return _print_grounding(grounder, target, screen.capture().image, args.json)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> int:
+    from .grounding import GroundingError
+
+    try:
+        found = grounder.locate(target, image)
+    except GroundingError as exc:
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "error": str(exc),
+                        "target": str(target),
+                        "candidates": [
+                            {"text": c.text, "box": c.box.as_list(), "score": round(c.score, 4)}
+                            for c in exc.candidates[:10]
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        print(f"screenagent: {exc}", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(found.to_json(), ensure_ascii=False))
+    else:
+        print(
+            f"{found.x} {found.y}  {found.text!r} box {found.box.as_list()} score {found.score:.2f} ({found.grounded_by})"
+        )
+    return 0
 
 
 # --- schema, doctor ---------------------------------------------------------------------------
@@ -340,8 +501,11 @@ def _doctor(display: str | None) -> int:
                 "a Wayland session: only XWayland windows can be captured and driven",
             )
     xvfb = shutil.which("Xvfb")
-    report(None if sys.platform != "linux" else bool(xvfb), "Xvfb",
-           xvfb or "not found (apt-get install xvfb) - needed for --virtual-display")  # fmt: skip
+    report(
+        None if sys.platform != "linux" else bool(xvfb),
+        "Xvfb",
+        xvfb or "not found (apt-get install xvfb) - needed for --virtual-display",
+    )
     xclip = shutil.which("xclip")
     report(
         None,
@@ -368,8 +532,12 @@ def _doctor(display: str | None) -> int:
         report(True, "input (pyautogui)", f"desktop {size[0]}x{size[1]}")
         if mss_size:
             factor = mss_size[0] / size[0]
-            report(None, "scale", f"{factor:g} capture pixels per input point"
-                   + (" (HiDPI: screenagent maps coordinates for you)" if factor != 1 else ""))  # fmt: skip
+            report(
+                None,
+                "scale",
+                f"{factor:g} capture pixels per input point"
+                + (" (HiDPI: screenagent maps coordinates for you)" if factor != 1 else ""),
+            )
     except _UserError as exc:
         report(False, "input (pyautogui)", str(exc))
     extras = {
@@ -379,6 +547,11 @@ def _doctor(display: str | None) -> int:
     }
     for extra, modules in extras.items():
         missing = [m for m in modules if importlib.util.find_spec(m) is None]
-        report(None, f"extra [{extra}]", "installed" if not missing else
-               f"not installed (missing {', '.join(missing)}): pip install 'screenagent[{extra}]'")  # fmt: skip
+        report(
+            None,
+            f"extra [{extra}]",
+            "installed"
+            if not missing
+            else f"not installed (missing {', '.join(missing)}): pip install 'screenagent[{extra}]'",
+        )
     return 0 if problems == 0 else 1

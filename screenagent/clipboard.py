@@ -62,9 +62,16 @@ class X11Paste:
             window = d.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent)
             atoms = {
                 name: d.intern_atom(name)
-                for name in ("CLIPBOARD", "TARGETS", "UTF8_STRING", "TEXT", "text/plain;charset=utf-8",
-                             "SCREENAGENT_SEL", "TIMESTAMP")
-            }  # fmt: skip
+                for name in (
+                    "CLIPBOARD",
+                    "TARGETS",
+                    "UTF8_STRING",
+                    "TEXT",
+                    "text/plain;charset=utf-8",
+                    "SCREENAGENT_SEL",
+                    "TIMESTAMP",
+                )
+            }
             previous = self._read(d, window, atoms, X)
             window.set_selection_owner(atoms["CLIPBOARD"], X.CurrentTime)
             d.flush()
@@ -146,9 +153,12 @@ class X11Paste:
             else:
                 prop = X.NONE
             notify = xevent.SelectionNotify(
-                time=ev.time, requestor=ev.requestor, selection=ev.selection,
-                target=ev.target, property=prop,
-            )  # fmt: skip
+                time=ev.time,
+                requestor=ev.requestor,
+                selection=ev.selection,
+                target=ev.target,
+                property=prop,
+            )
             ev.requestor.send_event(notify)
             d.flush()
             if served_text and not served:
@@ -165,9 +175,11 @@ class X11Paste:
             return False
         proc = subprocess.Popen(
             [xclip, "-selection", "clipboard", "-display", self.display_name],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
-        )  # fmt: skip
+        )
         proc.communicate(data, timeout=5)  # xclip forks; the parent exits once it has the text
         return proc.returncode == 0
 

@@ -132,10 +132,15 @@ class VirtualDisplay:
             self.proc = subprocess.Popen(
                 [
                     xvfb,
-                    "-displayfd", str(write_fd),
-                    "-screen", "0", f"{self.width}x{self.height}x{self.depth}",
-                    "-auth", self._xauthority,
-                    "-nolisten", "tcp",
+                    "-displayfd",
+                    str(write_fd),
+                    "-screen",
+                    "0",
+                    f"{self.width}x{self.height}x{self.depth}",
+                    "-auth",
+                    self._xauthority,
+                    "-nolisten",
+                    "tcp",
                     "-noreset",
                 ],
                 pass_fds=(write_fd,),
@@ -143,7 +148,7 @@ class VirtualDisplay:
                 stdout=subprocess.DEVNULL,
                 stderr=log,
                 start_new_session=True,
-            )  # fmt: skip
+            )
         finally:
             os.close(write_fd)
             log.close()

@@ -10,7 +10,8 @@ Targets:
 - Modifiers: ``#2`` picks the 2nd of several equal matches in reading order (``#-1`` the last);
   ``X near Y``, ``X left of Y``, ``X right of Y``, ``X above Y``, ``X below Y`` choose the match
   of X nearest to Y in that direction; ``X in Y`` keeps only matches inside Y, where Y is a
-  target or a region ``x,y,w,h``. Quote a target that contains these words: ``"Log in"``.
+  target or a region ``x,y,w,h``. Text that reads the whole phrase (``Dropped in the box``)
+  wins over the relation; quote a target to rule the relation out: ``"Log in"``.
 
 Several equally good matches without ``#N`` or a relation raise `AmbiguousTarget` listing
 them; no match raises `TargetNotFound` naming the closest candidates and their scores.
@@ -86,9 +87,13 @@ class Grounding:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "x": self.x, "y": self.y, "box": self.box.as_list(), "text": self.text,
-            "score": round(self.score, 4), "grounded_by": self.grounded_by,
-        }  # fmt: skip
+            "x": self.x,
+            "y": self.y,
+            "box": self.box.as_list(),
+            "text": self.text,
+            "score": round(self.score, 4),
+            "grounded_by": self.grounded_by,
+        }
 
 
 class GroundingError(Exception):
@@ -101,17 +106,17 @@ class GroundingError(Exception):
         self.candidates = tuple(candidates)
 
 
-class TargetNotFound(GroundingError):  # noqa: N818 (reads better at call sites)
+class TargetNotFound(GroundingError):
     pass
 
 
-class AmbiguousTarget(GroundingError):  # noqa: N818
+class AmbiguousTarget(GroundingError):
     pass
 
 
 # --- parsing ----------------------------------------------------------------------------------
 
-_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»"}  # noqa: RUF001
+_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»"}
 
 
 def _unquote(text: str) -> tuple[str, bool]:
@@ -183,7 +188,9 @@ def parse_target(text: str) -> Target:
         try:
             re.compile(value)
         except re.error as exc:
-            raise ConfigError(f"The target {raw!r} is not a valid regular expression: {exc}.") from None
+            raise ConfigError(
+                f"The target {raw!r} is not a valid regular expression: {exc}."
+            ) from None
     return Target(kind=kind, value=value, nth=nth, raw=raw)
 
 
@@ -203,18 +210,22 @@ def normalize(text: str) -> str:
 
 
 def similarity(a: str, b: str) -> float:
-    """1 - normalised Levenshtein distance (0..1)."""
+    """1 - normalised edit distance (0..1), where swapping two neighbours counts as one edit
+    (optimal string alignment): "Emial" is as close to "Email" as "Emaii" is."""
     if a == b:
         return 1.0
     if not a or not b:
         return 0.0
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return 1.0 - prev[-1] / max(len(a), len(b))
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = a[i - 1] != b[j - 1]
+            row[j] = min(rows[i - 1][j] + 1, row[j - 1] + 1, rows[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[i - 2][j - 2] + 1)
+        rows.append(row)
+    return 1.0 - rows[-1][-1] / max(len(a), len(b))
 
 
 def _text_score(target: str, text: str) -> float:
@@ -271,8 +282,17 @@ def _line_candidates(target: str, line: OcrLine, fuzzy_min: float) -> list[Candi
             if w_idx >= 0 and w.box.x1 <= box.center[0] < w.box.x2:
                 box = _sub_box(w.box, w.text, w_idx, w_idx + len(target))
                 break
-        whole_word = len(target) == len(line.text) or any(w.text.casefold() == target.casefold() for w in words)
-        out.append(Candidate(text=line.text[idx:end], box=box, score=0.9 if whole_word else 0.8, grounded_by="ocr"))
+        whole_word = len(target) == len(line.text) or any(
+            w.text.casefold() == target.casefold() for w in words
+        )
+        out.append(
+            Candidate(
+                text=line.text[idx:end],
+                box=box,
+                score=0.9 if whole_word else 0.8,
+                grounded_by="ocr",
+            )
+        )
         return out
     # Fuzzy: the whole line or a word span, within a small edit distance.
     best: Candidate | None = None
@@ -297,7 +317,12 @@ def _near_misses(target: str, lines: Sequence[OcrLine], n: int = 3) -> list[Cand
         texts = [(line.text, line.box)] + [(w.text, w.box) for w in line.words]
         best = max(texts, key=lambda t: similarity(nt, normalize(t[0])))
         scored.append(
-            Candidate(text=best[0], box=best[1], score=similarity(nt, normalize(best[0])) * 0.85, grounded_by="ocr")
+            Candidate(
+                text=best[0],
+                box=best[1],
+                score=similarity(nt, normalize(best[0])) * 0.85,
+                grounded_by="ocr",
+            )
         )
     scored.sort(key=lambda c: -c.score)
     return scored[:n]
@@ -327,6 +352,8 @@ class Grounder:
         base_dir: Where relative ``image:`` paths are looked up.
         fuzzy_min: Smallest similarity (0..1) that counts as a fuzzy text match.
         image_threshold: Smallest normalised correlation for an image match.
+        second_look: When a text target is not found, read the screen again enlarged this
+            many times (1 turns the second look off). Cached like the first look.
     """
 
     def __init__(
@@ -336,8 +363,10 @@ class Grounder:
         base_dir: str | Path | None = None,
         fuzzy_min: float = 0.75,
         image_threshold: float = 0.85,
+        second_look: float = 2.0,
     ) -> None:
         self.ocr = ocr if ocr is not None else CachedOcr(RapidOcrEngine())
+        self.second_look = second_look
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         self.fuzzy_min = fuzzy_min
         self.image_threshold = image_threshold
@@ -350,9 +379,15 @@ class Grounder:
         chosen, candidates = self._resolve(t, image)
         x, y = chosen.point
         return Grounding(
-            target=str(t), x=x, y=y, box=chosen.box, text=chosen.text, score=chosen.score,
-            grounded_by=chosen.grounded_by, candidates=tuple(candidates),
-        )  # fmt: skip
+            target=str(t),
+            x=x,
+            y=y,
+            box=chosen.box,
+            text=chosen.text,
+            score=chosen.score,
+            grounded_by=chosen.grounded_by,
+            candidates=tuple(candidates),
+        )
 
     def is_visible(self, target: str | Target, image: Image.Image) -> bool:
         """Whether the target is on the image at all (ambiguity counts as visible)."""
@@ -369,22 +404,27 @@ class Grounder:
 
     # internals ------------------------------------------------------------------------------
 
-    def candidates(self, t: Target, image: Image.Image) -> list[Candidate]:
-        """All matches of the target itself (no relation, no nth), best first."""
+    def candidates(self, t: Target, image: Image.Image, *, scale: float = 1.0) -> list[Candidate]:
+        """All matches of the target itself (no relation, no nth), best first. ``scale`` > 1
+        reads an enlarged copy of the screen (for small text the first look missed)."""
         if t.kind == "image":
             found = self._image_candidates(t, image)
         else:
-            lines = self.ocr.read(image)
+            lines = self.ocr.read(image, scale=scale)
             found = []
             if t.kind == "regex":
                 pattern = re.compile(t.value, re.IGNORECASE)
                 for line in lines:
                     for m in pattern.finditer(line.text):
                         if m.end() > m.start():
-                            box = line.box if (m.start(), m.end()) == (0, len(line.text)) else _sub_box(
-                                line.box, line.text, m.start(), m.end()
+                            box = (
+                                line.box
+                                if (m.start(), m.end()) == (0, len(line.text))
+                                else _sub_box(line.box, line.text, m.start(), m.end())
                             )
-                            found.append(Candidate(text=m.group(0), box=box, score=1.0, grounded_by="ocr"))
+                            found.append(
+                                Candidate(text=m.group(0), box=box, score=1.0, grounded_by="ocr")
+                            )
             else:
                 for line in lines:
                     found += _line_candidates(t.value, line, self.fuzzy_min)
@@ -392,9 +432,14 @@ class Grounder:
         return found
 
     def _resolve(self, t: Target, image: Image.Image) -> tuple[Candidate, list[Candidate]]:
-        found = self.candidates(t, image)
-        if t.region is not None:
-            found = [c for c in found if t.region.contains_point(*c.point)]
+        if t.relation is not None and t.kind == "text":
+            # "Dropped in the box" may be text, not "Dropped" inside "the box": a line that
+            # reads the whole phrase wins over the relation.
+            literal = Target(kind="text", value=t.raw, raw=t.raw)
+            whole = [c for c in self.candidates(literal, image) if c.score >= 0.95]
+            if whole:
+                return self._resolve(literal, image)
+        found = self._find(t, image)
         if not found:
             raise self._not_found(t, image)
         if t.anchor is not None:
@@ -403,8 +448,9 @@ class Grounder:
             except GroundingError as exc:
                 raise type(exc)(
                     f"{exc} (while finding {t.raw!r}; quote a target that contains the word "
-                    f"{t.relation!r}, like \"Log in\")",
-                    target=t.raw, candidates=exc.candidates,
+                    f'{t.relation!r}, like "Log in")',
+                    target=t.raw,
+                    candidates=exc.candidates,
                 ) from None
             return self._by_relation(t, found, anchor), found
         best = found[0].score
@@ -416,7 +462,8 @@ class Grounder:
                 raise TargetNotFound(
                     f"{t.raw!r}: asked for match #{t.nth}, but there are {len(ordered)}: "
                     + "; ".join(c.describe() for c in ordered[:10]),
-                    target=t.raw, candidates=ordered,
+                    target=t.raw,
+                    candidates=ordered,
                 )
             return ordered[index], found
         if len(top) > 1:
@@ -425,11 +472,27 @@ class Grounder:
             more = f" and {len(ordered) - 10} more" if len(ordered) > 10 else ""
             raise AmbiguousTarget(
                 f"{t.raw!r} matches {len(ordered)} places equally well: {listing}{more}. "
-                f"Add #N to pick one in reading order (e.g. '{t.raw} #2') or a relation "
-                f"such as '{t.raw} near <other text>'.",
-                target=t.raw, candidates=ordered,
+                f"Add #N to pick one in reading order (e.g. '{t.value} #2') or a relation "
+                f"such as '{t.value} near <other text>'.",
+                target=t.raw,
+                candidates=ordered,
             )
         return top[0], found
+
+    def _find(self, t: Target, image: Image.Image) -> list[Candidate]:
+        """Candidates inside the target's region; when the first look finds nothing close,
+        a second look at the screen enlarged ``second_look`` times (short words on buttons,
+        like "OK", are easy to miss at 1x on a busy screen)."""
+        found = self.candidates(t, image)
+        if t.region is not None:
+            found = [c for c in found if t.region.contains_point(*c.point)]
+        if t.kind != "image" and self.second_look > 1 and not any(c.score >= 0.9 for c in found):
+            more = self.candidates(t, image, scale=self.second_look)
+            if t.region is not None:
+                more = [c for c in more if t.region.contains_point(*c.point)]
+            if more and (not found or more[0].score > found[0].score):
+                found = more
+        return found
 
     def _by_relation(self, t: Target, found: list[Candidate], anchor: Candidate) -> Candidate:
         a = anchor.box
@@ -458,10 +521,11 @@ class Grounder:
             raise TargetNotFound(
                 f"{t.raw!r}: {len(found)} match{'es' * (len(found) != 1)} of {t.value!r}, but none "
                 f"{t.relation} {anchor.describe()}: " + "; ".join(c.describe() for c in found[:5]),
-                target=t.raw, candidates=found,
+                target=t.raw,
+                candidates=found,
             )
         best = max(c.score for c in kept)
-        top = [c for c in kept if c.score >= best - 0.1]
+        top = [c for c in kept if c.score >= best - TIE]
 
         def dist(c: Candidate) -> float:
             cx, cy = c.point
@@ -471,7 +535,9 @@ class Grounder:
         if t.nth is not None:
             index = t.nth - 1 if t.nth > 0 else len(top) + t.nth
             if not 0 <= index < len(top):
-                raise TargetNotFound(f"{t.raw!r}: only {len(top)} matches", target=t.raw, candidates=top)
+                raise TargetNotFound(
+                    f"{t.raw!r}: only {len(top)} matches", target=t.raw, candidates=top
+                )
             return top[index]
         return top[0]
 
@@ -485,12 +551,16 @@ class Grounder:
         lines = self.ocr.read(image)
         where = f" inside {t.region.as_list()}" if t.region is not None else ""
         if not lines:
-            return TargetNotFound(f"No text matching {t.value!r}{where}: no text was read on the screen.", target=t.raw)
+            return TargetNotFound(
+                f"No text matching {t.value!r}{where}: no text was read on the screen.",
+                target=t.raw,
+            )
         near = _near_misses(t.value, lines)
         listing = "; ".join(c.describe() for c in near)
         return TargetNotFound(
             f"No text matching {t.value!r}{where} on the screen. Closest: {listing}.",
-            target=t.raw, candidates=near,
+            target=t.raw,
+            candidates=near,
         )
 
     def _image_candidates(self, t: Target, image: Image.Image) -> list[Candidate]:
@@ -515,7 +585,9 @@ class Grounder:
             th, tw = round(tpl.shape[0] * scale), round(tpl.shape[1] * scale)
             if th < 4 or tw < 4 or th > screen.shape[0] or tw > screen.shape[1]:
                 continue
-            scaled = tpl if scale == 1.0 else cv2.resize(tpl, (tw, th), interpolation=cv2.INTER_AREA)
+            scaled = (
+                tpl if scale == 1.0 else cv2.resize(tpl, (tw, th), interpolation=cv2.INTER_AREA)
+            )
             if float(scaled.std()) < 1e-3:
                 continue  # a flat template matches everywhere and nowhere
             result = cv2.matchTemplate(screen, scaled, cv2.TM_CCOEFF_NORMED)
@@ -523,8 +595,12 @@ class Grounder:
             for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
                 score = float(result[y, x])
                 found.append(
-                    Candidate(text=f"image:{t.value}", box=Box(x1=x, y1=y, x2=x + tw, y2=y + th),
-                              score=score, grounded_by="image")  # fmt: skip
+                    Candidate(
+                        text=f"image:{t.value}",
+                        box=Box(x1=x, y1=y, x2=x + tw, y2=y + th),
+                        score=score,
+                        grounded_by="image",
+                    )
                 )
         # Non-maximum suppression: keep the best of overlapping matches.
         found.sort(key=lambda c: -c.score)
@@ -534,3 +610,40 @@ class Grounder:
             if not any(k.box.contains_point(cx, cy) for k in kept):
                 kept.append(c)
         return kept
+
+
+def field_beside(image: Image.Image, label: Box, *, reach: int = 400) -> tuple[int, int] | None:
+    """Where to click to type into the field that a text label names.
+
+    Forms put the field right of its label or below it. Walking from the label's edge along
+    its centre line, the first change from the background colour is the field's border; the
+    click goes a little inside it. Returns None when no such edge is within ``reach`` pixels
+    (then the label itself is the best guess: some toolkits focus the field on a label click).
+    """
+    rgb = image.convert("RGB")
+    loaded = rgb.load()
+    if loaded is None:  # pragma: no cover
+        return None
+
+    def px(x: int, y: int) -> tuple[int, int, int]:
+        value = loaded[x, y]
+        return value if isinstance(value, tuple) else (int(value),) * 3  # type: ignore[return-value]
+
+    def differs(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
+        return max(abs(int(x) - int(y)) for x, y in zip(a, b, strict=False)) > 40
+
+    cx, cy = label.center
+    # to the right, along the label's centre row
+    start = min(label.x2 + 2, rgb.width - 1)
+    background = px(start, cy)
+    for x in range(start, min(rgb.width, start + reach)):
+        if differs(px(x, cy), background):
+            inside = min(rgb.width - 1, x + 12)
+            return inside, cy
+    # below, along the label's centre column (a field under its label)
+    start = min(label.y2 + 2, rgb.height - 1)
+    background = px(cx, start)
+    for y in range(start, min(rgb.height, start + reach // 4)):
+        if differs(px(cx, y), background):
+            return cx, min(rgb.height - 1, y + 8)
+    return None

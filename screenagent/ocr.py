@@ -47,13 +47,20 @@ class Box:
         return self.x1 <= x < self.x2 and self.y1 <= y < self.y2
 
     def contains(self, other: Box) -> bool:
-        return self.x1 <= other.x1 and self.y1 <= other.y1 and other.x2 <= self.x2 and other.y2 <= self.y2
+        return (
+            self.x1 <= other.x1
+            and self.y1 <= other.y1
+            and other.x2 <= self.x2
+            and other.y2 <= self.y2
+        )
 
     def union(self, other: Box) -> Box:
         return Box(
-            x1=min(self.x1, other.x1), y1=min(self.y1, other.y1),
-            x2=max(self.x2, other.x2), y2=max(self.y2, other.y2),
-        )  # fmt: skip
+            x1=min(self.x1, other.x1),
+            y1=min(self.y1, other.y1),
+            x2=max(self.x2, other.x2),
+            y2=max(self.y2, other.y2),
+        )
 
     def as_list(self) -> list[int]:
         return [self.x1, self.y1, self.x2, self.y2]
@@ -63,7 +70,7 @@ class Box:
         """The bounding box of a quadrilateral ``[[x, y], ...]`` (what OCR engines return)."""
         xs = [float(p[0]) for p in points]
         ys = [float(p[1]) for p in points]
-        return cls(x1=int(min(xs)), y1=int(min(ys)), x2=int(round(max(xs))) + 1, y2=int(round(max(ys))) + 1)
+        return cls(x1=int(min(xs)), y1=int(min(ys)), x2=round(max(xs)) + 1, y2=round(max(ys)) + 1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,11 +91,33 @@ class OcrLine:
 
 
 class OcrEngine(Protocol):
-    """Reads text with boxes (frame pixels) from an image."""
+    """Reads text with boxes (frame pixels) from an image.
+
+    ``scale`` > 1 reads an enlarged copy (slower, finds smaller text) and maps the boxes back
+    to the image's pixels.
+    """
 
     name: str
 
-    def read(self, image: Image.Image) -> list[OcrLine]: ...
+    def read(self, image: Image.Image, *, scale: float = 1.0) -> list[OcrLine]: ...
+
+
+def _scaled_box(box: Box, scale: float) -> Box:
+    if scale == 1.0:
+        return box
+    return Box(
+        x1=int(box.x1 / scale),
+        y1=int(box.y1 / scale),
+        x2=round(box.x2 / scale),
+        y2=round(box.y2 / scale),
+    )
+
+
+def _enlarge(image: Image.Image, scale: float) -> Image.Image:
+    if scale == 1.0:
+        return image
+    size = (round(image.width * scale), round(image.height * scale))
+    return image.resize(size, Image.Resampling.LANCZOS)
 
 
 class RapidOcrEngine:
@@ -115,27 +144,38 @@ class RapidOcrEngine:
             ) from exc
         return RapidOCR(params={"Global.log_level": "error", "Global.text_score": self.min_score})
 
-    def read(self, image: Image.Image) -> list[OcrLine]:
+    def read(self, image: Image.Image, *, scale: float = 1.0) -> list[OcrLine]:
         import numpy as np
 
         with self._lock:
             if self._engine is None:
                 self._engine = self._load()
-            result = self._engine(np.asarray(image.convert("RGB")), return_word_box=True)
+            pixels = np.asarray(_enlarge(image.convert("RGB"), scale))
+            result = self._engine(pixels, return_word_box=True)
         if result.txts is None or result.boxes is None:
             return []
         words_per_line = result.word_results or ()
         lines = []
-        for i, (quad, text, score) in enumerate(zip(result.boxes, result.txts, result.scores, strict=False)):
-            line_box = Box.from_points(quad)
+        for i, (quad, text, score) in enumerate(
+            zip(result.boxes, result.txts, result.scores, strict=False)
+        ):
+            line_box = _scaled_box(Box.from_points(quad), scale)
             words: list[OcrWord] = []
             if i < len(words_per_line):
                 for item in words_per_line[i]:
                     w_text, w_score, w_quad = item[0], item[1], item[2]
                     if w_quad is None or not str(w_text).strip():
                         continue
-                    words.append(OcrWord(text=str(w_text), box=Box.from_points(w_quad), score=float(w_score)))
-            lines.append(OcrLine(text=str(text), box=line_box, score=float(score), words=tuple(words)))
+                    words.append(
+                        OcrWord(
+                            text=str(w_text),
+                            box=_scaled_box(Box.from_points(w_quad), scale),
+                            score=float(w_score),
+                        )
+                    )
+            lines.append(
+                OcrLine(text=str(text), box=line_box, score=float(score), words=tuple(words))
+            )
         return lines
 
 
@@ -153,24 +193,27 @@ class TesseractEngine:
         self.upscale = upscale
         self.min_confidence = min_confidence
 
-    def read(self, image: Image.Image) -> list[OcrLine]:
+    def read(self, image: Image.Image, *, scale: float = 1.0) -> list[OcrLine]:
         exe = shutil.which("tesseract")
         if exe is None:
-            raise MissingDependency("tesseract", "Install it with `sudo apt-get install tesseract-ocr`.")
-        img = image.convert("L")
-        if self.upscale != 1:
-            img = img.resize((img.width * self.upscale, img.height * self.upscale), Image.Resampling.LANCZOS)
+            raise MissingDependency(
+                "tesseract", "Install it with `sudo apt-get install tesseract-ocr`."
+            )
+        k = max(1, round(self.upscale * scale))
+        img = _enlarge(image.convert("L"), k)
         import io
 
         buf = io.BytesIO()
         img.save(buf, format="PNG", compress_level=1)
         proc = subprocess.run(
             [exe, "stdin", "stdout", "--psm", "11", "tsv"],
-            input=buf.getvalue(), capture_output=True, check=True, timeout=60,
-        )  # fmt: skip
+            input=buf.getvalue(),
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
         rows = proc.stdout.decode("utf-8", "replace").splitlines()[1:]
         lines: dict[tuple[int, int, int], list[OcrWord]] = {}
-        k = self.upscale
         for row in rows:
             cols = row.split("\t")
             if len(cols) < 12 or not cols[11].strip():
@@ -179,7 +222,12 @@ class TesseractEngine:
             if conf < self.min_confidence:
                 continue
             left, top, width, height = (int(c) for c in cols[6:10])
-            box = Box(x1=left // k, y1=top // k, x2=(left + width + k - 1) // k, y2=(top + height + k - 1) // k)
+            box = Box(
+                x1=left // k,
+                y1=top // k,
+                x2=(left + width + k - 1) // k,
+                y2=(top + height + k - 1) // k,
+            )
             key = (int(cols[2]), int(cols[3]), int(cols[4]))  # block, paragraph, line
             lines.setdefault(key, []).append(OcrWord(text=cols[11], box=box, score=conf / 100))
         out = []
@@ -189,9 +237,11 @@ class TesseractEngine:
                 box = box.union(w.box)
             out.append(
                 OcrLine(
-                    text=" ".join(w.text for w in words), box=box,
-                    score=sum(w.score for w in words) / len(words), words=tuple(words),
-                )  # fmt: skip
+                    text=" ".join(w.text for w in words),
+                    box=box,
+                    score=sum(w.score for w in words) / len(words),
+                    words=tuple(words),
+                )
             )
         return out
 
@@ -222,12 +272,12 @@ class CachedOcr:
         self.reads = 0
         """How many times the engine actually ran (for tests and benchmarks)."""
 
-    def read(self, image: Image.Image) -> list[OcrLine]:
-        key = image_digest(image)
+    def read(self, image: Image.Image, *, scale: float = 1.0) -> list[OcrLine]:
+        key = f"{image_digest(image)}@{scale:g}"
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        lines = self.engine.read(image)
+        lines = self.engine.read(image, scale=scale)
         self.reads += 1
         self._cache[key] = lines
         while len(self._cache) > self.size:

@@ -266,9 +266,13 @@ def wait_until_settled(
 
     def result(settled: bool, elapsed: float) -> SettleResult:
         return SettleResult(
-            seconds=elapsed, settled=settled, frames=frames,
-            changed=first_change is not None, first_change=first_change, last=prev,
-        )  # fmt: skip
+            seconds=elapsed,
+            settled=settled,
+            frames=frames,
+            changed=first_change is not None,
+            first_change=first_change,
+            last=prev,
+        )
 
     while True:
         now = clock()

@@ -58,13 +58,28 @@ def test_defaults() -> None:
 @pytest.mark.parametrize(
     ("alias", "canonical"),
     [
-        ("return", "enter"), ("Enter", "enter"), ("esc", "escape"), ("Escape", "escape"),
-        ("cmd", "super"), ("win", "super"), ("Super_L", "super"), ("control", "ctrl"),
-        ("Control_L", "ctrl"), ("pgdn", "pagedown"), ("Page_Down", "pagedown"), ("PgUp", "pageup"),
-        ("del", "delete"), ("BackSpace", "backspace"), ("F5", "f5"), ("A", "a"), ("/", "/"),
-        (" ", "space"), ("option", "alt"), ("ArrowUp", "up"),
+        ("return", "enter"),
+        ("Enter", "enter"),
+        ("esc", "escape"),
+        ("Escape", "escape"),
+        ("cmd", "super"),
+        ("win", "super"),
+        ("Super_L", "super"),
+        ("control", "ctrl"),
+        ("Control_L", "ctrl"),
+        ("pgdn", "pagedown"),
+        ("Page_Down", "pagedown"),
+        ("PgUp", "pageup"),
+        ("del", "delete"),
+        ("BackSpace", "backspace"),
+        ("F5", "f5"),
+        ("A", "a"),
+        ("/", "/"),
+        (" ", "space"),
+        ("option", "alt"),
+        ("ArrowUp", "up"),
     ],
-)  # fmt: skip
+)
 def test_key_aliases_are_normalised(alias: str, canonical: str) -> None:
     assert normalize_key(alias) == canonical
 

@@ -33,10 +33,11 @@ def test_schema_prints_the_json_schema() -> None:
     assert names == {"click", "move", "drag", "scroll", "type", "key", "wait", "done"}
 
 
-def test_run_without_a_policy_is_a_usage_error() -> None:
-    proc = cli("run", "do something", env={**os.environ, "DISPLAY": ""})
+def test_a_free_form_goal_without_a_model_is_a_usage_error() -> None:
+    proc = cli("run", "tidy up my desktop", env={**os.environ, "DISPLAY": ""})
     assert proc.returncode == 2
-    assert "No policy for this task" in proc.stderr and "--script" in proc.stderr
+    assert "does not understand step 1: 'tidy up my desktop'" in proc.stderr
+    assert "--model" in proc.stderr
     assert "Traceback" not in proc.stderr
 
 
@@ -44,19 +45,31 @@ def test_run_without_a_policy_is_a_usage_error() -> None:
     ("text", "expected"),
     [
         ('[{"action": "click", "x": 1, "y": 2},', "not valid JSON: Expecting value at line 1"),
-        ('[{"action": "key", "keys": ["ctrl", "hyperdrive"]}]', "action 1: keys: Value error, unknown key 'hyperdrive'"),
-        ('[{"action": "move", "x": 1, "y": 1}, {"action": "click", "x": 1, "y": 2, "color": "red"}]',
-         "action 2: color: unknown field"),
+        (
+            '[{"action": "key", "keys": ["ctrl", "hyperdrive"]}]',
+            "action 1: keys: Value error, unknown key 'hyperdrive'",
+        ),
+        (
+            '[{"action": "move", "x": 1, "y": 1}, {"action": "click", "x": 1, "y": 2, "color": "red"}]',
+            "action 2: color: unknown field",
+        ),
         ('{"click": [1, 2]}', "must be a non-empty JSON list of actions"),
         ("[]", "must be a non-empty JSON list"),
     ],
-)  # fmt: skip
+)
 def test_bad_scripts_are_rejected_before_any_display_is_touched(
     tmp_path: Path, text: str, expected: str
 ) -> None:
     # No DISPLAY at all: the script is checked first, so the error is about the script.
-    proc = cli("run", "t", "--script", str(write(tmp_path, text)), "--run-dir", str(tmp_path / "run"),
-               env={**os.environ, "DISPLAY": ""})  # fmt: skip
+    proc = cli(
+        "run",
+        "t",
+        "--script",
+        str(write(tmp_path, text)),
+        "--run-dir",
+        str(tmp_path / "run"),
+        env={**os.environ, "DISPLAY": ""},
+    )
     assert proc.returncode == 2
     assert expected in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -79,8 +92,15 @@ def test_no_display_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_missing_xvfb_names_the_package(tmp_path: Path) -> None:
     script = write(tmp_path, '[{"action": "click", "x": 1, "y": 2}]')
-    proc = cli("run", "t", "--script", str(script), "--virtual-display", "640x480",
-               env={**os.environ, "PATH": str(tmp_path)})  # fmt: skip
+    proc = cli(
+        "run",
+        "t",
+        "--script",
+        str(script),
+        "--virtual-display",
+        "640x480",
+        env={**os.environ, "PATH": str(tmp_path)},
+    )
     assert proc.returncode == 2
     assert "Xvfb" in proc.stderr and "apt-get install xvfb" in proc.stderr
 
@@ -99,11 +119,16 @@ def test_bad_option_values(tmp_path: Path) -> None:
 def test_off_frame_script_executes_nothing(
     demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
 ) -> None:
-    script = write(tmp_path, json.dumps([
-        {"action": "click", "x": 270, "y": 107},
-        {"action": "type", "text": "should never be typed"},
-        {"action": "drag", "x": 10, "y": 10, "to_x": 5000, "to_y": 10},
-    ]))  # fmt: skip
+    script = write(
+        tmp_path,
+        json.dumps(
+            [
+                {"action": "click", "x": 270, "y": 107},
+                {"action": "type", "text": "should never be typed"},
+                {"action": "drag", "x": 10, "y": 10, "to_x": 5000, "to_y": 10},
+            ]
+        ),
+    )
     proc = cli(
         "run",
         "t",
@@ -151,13 +176,27 @@ def test_confirm_skips_runs_and_quits(
     demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
 ) -> None:
     name, email = demo_app.center("name"), demo_app.center("email")
-    script = write(tmp_path, json.dumps([
-        {"action": "click", "x": name[0], "y": name[1]},
-        {"action": "click", "x": email[0], "y": email[1]},
-        {"action": "type", "text": "never"},
-    ]))  # fmt: skip
-    proc = cli("run", "t", "--script", str(script), "--confirm", "--run-dir", str(tmp_path / "run"),
-               env=dict(xdisplay.env), input="n\ny\nq\n")  # fmt: skip
+    script = write(
+        tmp_path,
+        json.dumps(
+            [
+                {"action": "click", "x": name[0], "y": name[1]},
+                {"action": "click", "x": email[0], "y": email[1]},
+                {"action": "type", "text": "never"},
+            ]
+        ),
+    )
+    proc = cli(
+        "run",
+        "t",
+        "--script",
+        str(script),
+        "--confirm",
+        "--run-dir",
+        str(tmp_path / "run"),
+        env=dict(xdisplay.env),
+        input="n\ny\nq\n",
+    )
     assert proc.returncode == 1
     assert proc.stderr.count("run it? [Y/n/q]") == 3
     assert "result: aborted" in proc.stderr
@@ -189,8 +228,17 @@ def test_a_failed_run_exits_1(xdisplay: VirtualDisplay, tmp_path: Path) -> None:
 @display
 def test_max_steps_exits_1(xdisplay: VirtualDisplay, tmp_path: Path) -> None:
     script = write(tmp_path, json.dumps([{"action": "move", "x": 5 + i, "y": 5} for i in range(5)]))
-    proc = cli("run", "t", "--script", str(script), "--max-steps", "2", "--runs-root", str(tmp_path / "runs"),
-               env=dict(xdisplay.env))  # fmt: skip
+    proc = cli(
+        "run",
+        "t",
+        "--script",
+        str(script),
+        "--max-steps",
+        "2",
+        "--runs-root",
+        str(tmp_path / "runs"),
+        env=dict(xdisplay.env),
+    )
     assert proc.returncode == 1 and "result: max_steps after 2 steps" in proc.stderr
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert proc.stdout.strip() == str(run_dir)

@@ -29,9 +29,22 @@ def test_sigkill_mid_run_keeps_completed_steps(xdisplay: VirtualDisplay, tmp_pat
     path.write_text(json.dumps(script))
     run_dir = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "screenagent", "run", "long run", "--script", str(path), "--run-dir", str(run_dir)],
-        env=dict(xdisplay.env), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "screenagent",
+            "run",
+            "long run",
+            "--script",
+            str(path),
+            "--run-dir",
+            str(run_dir),
+        ],
+        env=dict(xdisplay.env),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     steps_file = run_dir / "steps.jsonl"
     deadline = time.monotonic() + 30
     try:

@@ -51,8 +51,16 @@ def test_scripted_run_lands_every_action(
     script_path = tmp_path / "script.json"
     script_path.write_text(json.dumps(script))
     run_dir = tmp_path / "run"
-    proc = cli("run", "drive the demo", "--script", str(script_path), "--run-dir", str(run_dir), "-v",
-               env=dict(xdisplay.env))  # fmt: skip
+    proc = cli(
+        "run",
+        "drive the demo",
+        "--script",
+        str(script_path),
+        "--run-dir",
+        str(run_dir),
+        "-v",
+        env=dict(xdisplay.env),
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == str(run_dir)
 
@@ -116,8 +124,16 @@ def test_dry_run_touches_nothing(
     demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
 ) -> None:
     run_dir = tmp_path / "dry"
-    proc = cli("run", "demo", "--script", "examples/demo_script.json", "--dry-run",
-               "--run-dir", str(run_dir), env=dict(xdisplay.env))  # fmt: skip
+    proc = cli(
+        "run",
+        "demo",
+        "--script",
+        "examples/demo_script.json",
+        "--dry-run",
+        "--run-dir",
+        str(run_dir),
+        env=dict(xdisplay.env),
+    )
     assert proc.returncode == 0, proc.stderr
     loaded = load_run(run_dir)
     assert {s.status for s in loaded.steps[:-1]} == {"dry_run"}
@@ -132,8 +148,15 @@ def test_the_bundled_demo_script_fills_the_form(
     """examples/demo_script.json (what the README demo plays) matches the app's layout."""
     actions = load_script("examples/demo_script.json")
     assert len(actions) == 11
-    proc = cli("run", "demo", "--script", "examples/demo_script.json", "--run-dir", str(tmp_path / "r"),
-               env=dict(xdisplay.env))  # fmt: skip
+    proc = cli(
+        "run",
+        "demo",
+        "--script",
+        "examples/demo_script.json",
+        "--run-dir",
+        str(tmp_path / "r"),
+        env=dict(xdisplay.env),
+    )
     assert proc.returncode == 0, proc.stderr
     state = demo_app.wait_for(lambda s: s["saves"] == 1)
     assert state["submitted"] == [
@@ -146,8 +169,11 @@ def test_the_bundled_demo_script_fills_the_form(
 def _clipboard(display: str) -> str | None:
     import subprocess
 
-    proc = subprocess.run(["xclip", "-o", "-selection", "clipboard", "-display", display],
-                          capture_output=True, timeout=5)  # fmt: skip
+    proc = subprocess.run(
+        ["xclip", "-o", "-selection", "clipboard", "-display", display],
+        capture_output=True,
+        timeout=5,
+    )
     return proc.stdout.decode() if proc.returncode == 0 else None
 
 
@@ -163,8 +189,12 @@ def test_pasting_gives_the_clipboard_back(demo_app: DemoApp, xdisplay: VirtualDi
         frame = screen.capture()
         executor.execute(Click(x=demo_app.center("name")[0], y=demo_app.center("name")[1]), frame)
         # 1. the user had text on the clipboard: it is there again afterwards
-        owner = subprocess.Popen(["xclip", "-selection", "clipboard", "-display", d], stdin=subprocess.PIPE,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        owner = subprocess.Popen(
+            ["xclip", "-selection", "clipboard", "-display", d],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         owner.communicate(b"the user's text", timeout=5)
         assert _clipboard(d) == "the user's text"
         outcome = executor.execute(Type(text="Ünïcode"), frame)

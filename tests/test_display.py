@@ -21,13 +21,14 @@ def test_parse_size() -> None:
 
 
 @pytest.mark.display
-def test_two_displays_side_by_side_and_cleanup(monkeypatch: pytest.MonkeyPatch) -> None:
-    before = os.environ.get("DISPLAY")
+def test_two_displays_side_by_side_and_cleanup() -> None:
+    before, xauth_before = os.environ.get("DISPLAY"), os.environ.get("XAUTHORITY")
     with VirtualDisplay(320, 240) as a, VirtualDisplay(640, 480, set_environ=False) as b:
         assert a.display != b.display
         assert os.environ["DISPLAY"] == a.display  # b did not touch the environment
-        # each display has its own cookie: a client of b needs b's environment
-        monkeypatch.setenv("XAUTHORITY", b.env["XAUTHORITY"])
+        # each display has its own cookie: a client of b needs b's environment (a restores
+        # the variable when it stops)
+        os.environ["XAUTHORITY"] = b.env["XAUTHORITY"]
         with MssScreen(display=b.display) as screen:
             frame = screen.capture()
         assert (frame.width, frame.height) == (640, 480)
@@ -35,6 +36,7 @@ def test_two_displays_side_by_side_and_cleanup(monkeypatch: pytest.MonkeyPatch) 
         assert b.env["DISPLAY"] == b.display
     assert all(p is not None and p.poll() is not None for p in procs)
     assert os.environ.get("DISPLAY") == before
+    assert os.environ.get("XAUTHORITY") == xauth_before
 
 
 def test_missing_xvfb(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

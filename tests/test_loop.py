@@ -31,12 +31,14 @@ def open_log(tmp_path: Path, task: str = "t") -> StepLog:
 
 
 def test_invalid_answers_are_fed_back_then_a_valid_one_runs(tmp_path: Path) -> None:
-    policy = ReplayPolicy([
-        "click the OK button",                                  # not JSON
-        '{"action": "click", "x": 900, "y": 10}',               # off the frame
-        '{"thought": "OK is at 100,50", "action": {"action": "click", "x": 100, "y": 50}}',
-        '{"action": "done", "success": true, "answer": "clicked"}',
-    ])  # fmt: skip
+    policy = ReplayPolicy(
+        [
+            "click the OK button",  # not JSON
+            '{"action": "click", "x": 900, "y": 10}',  # off the frame
+            '{"thought": "OK is at 100,50", "action": {"action": "click", "x": 100, "y": 50}}',
+            '{"action": "done", "success": true, "answer": "clicked"}',
+        ]
+    )
     executor = DryRunExecutor()
     log = open_log(tmp_path)
     result = run("click OK", screen=screen(), policy=policy, executor=executor, log=log)
@@ -90,8 +92,14 @@ def test_time_budget() -> None:
     ticks = iter(range(0, 1000, 10))  # every clock reading advances 10 s
     policy = ReplayPolicy(['{"action": "move", "x": 1, "y": 1}'] * 10)
     safety = Safety.build(limits=Limits(max_seconds=25))
-    gen = iter_steps("t", screen=screen(), policy=policy, executor=DryRunExecutor(), safety=safety,
-                     clock=lambda: float(next(ticks)))  # fmt: skip
+    gen = iter_steps(
+        "t",
+        screen=screen(),
+        policy=policy,
+        executor=DryRunExecutor(),
+        safety=safety,
+        clock=lambda: float(next(ticks)),
+    )
     records = []
     with pytest.raises(StopIteration) as stop:
         while True:
@@ -127,10 +135,17 @@ def test_confirmation_skip_and_quit(tmp_path: Path) -> None:
 
 def test_secret_text_never_reaches_the_log(tmp_path: Path) -> None:
     secret = "correct horse battery staple"
-    policy = ReplayPolicy([
-        json.dumps({"thought": f"typing {secret}", "action": {"action": "type", "text": secret, "secret": True}}),
-        '{"action": "done", "success": true}',
-    ])  # fmt: skip
+    policy = ReplayPolicy(
+        [
+            json.dumps(
+                {
+                    "thought": f"typing {secret}",
+                    "action": {"action": "type", "text": secret, "secret": True},
+                }
+            ),
+            '{"action": "done", "success": true}',
+        ]
+    )
     executor = DryRunExecutor()
     result = run(
         "log in", screen=screen(), policy=policy, executor=executor, log=open_log(tmp_path)

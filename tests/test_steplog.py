@@ -14,8 +14,13 @@ from screenagent.steplog import RunResult, StepLog, StepRecord, load_run, new_ru
 
 
 def record(i: int) -> StepRecord:
-    return StepRecord(index=i, started_at="2026-01-01T00:00:00Z", status="executed",
-                      action={"action": "move", "x": i, "y": i}, raw=f"raw {i}")  # fmt: skip
+    return StepRecord(
+        index=i,
+        started_at="2026-01-01T00:00:00Z",
+        status="executed",
+        action={"action": "move", "x": i, "y": i},
+        raw=f"raw {i}",
+    )
 
 
 def test_round_trip(tmp_path: Path) -> None:

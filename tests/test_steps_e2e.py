@@ -1,0 +1,104 @@
+"""The step-follower (the default policy) driving the demo app through the real CLI: real OCR,
+real input, a real X server; the app's state file is the judge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import DemoApp, cli
+
+from screenagent.display import VirtualDisplay
+from screenagent.steplog import load_run
+
+pytestmark = [pytest.mark.display, pytest.mark.ocr]
+pytest.importorskip("rapidocr", reason="the [ocr] extra is not installed")
+
+
+def test_fill_submit_and_read_the_confirmation(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    task = """
+    type "Ada Lovelace" into Name
+    type "ada@example.org" into Email
+    click Subscribe to news
+    click Submit
+    expect Thank you
+    read Thank you
+    press ctrl+s
+    press tab 3 times
+    """
+    run_dir = tmp_path / "run"
+    proc = cli("run", task, "--run-dir", str(run_dir), env=dict(xdisplay.env))
+    assert proc.returncode == 0, proc.stderr
+    state = demo_app.wait_for(lambda s: s["saves"] == 1)
+    assert state["submitted"] == [
+        {"name": "Ada Lovelace", "email": "ada@example.org", "subscribe": True}
+    ]
+    # Tab moved the focus three times from Email: Subscribe, Submit, Clear
+    state = demo_app.wait_for(lambda s: s["focus"] == "clear")
+    loaded = load_run(run_dir)
+    assert loaded.meta.policy == "steps"
+    assert loaded.meta.result.status == "success"
+    assert loaded.meta.result.answer == "Thank you, Ada Lovelace! Your form was submitted."
+    # "into Name" clicked the field beside the label, not the label
+    first = loaded.steps[0]
+    assert first.thought == 'type "Ada Lovelace" into Name'
+    x, y = first.screen_points[0]
+    nx, ny, nw, nh = demo_app.box("name")
+    assert nx <= x < nx + nw and ny <= y < ny + nh
+    assert first.attempts[0].meta["grounding"]["grounded_by"] == "ocr"
+
+
+def test_a_target_that_appears_late_and_one_that_goes_away(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    proc = cli("run", "click Refresh; click Open report; wait until Open report is gone", "--run-dir", str(run_dir),
+               env=dict(xdisplay.env))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert demo_app.state()["reports"] == 1
+    steps = load_run(run_dir).steps
+    waited = steps[1].attempts[0].meta["waited"]
+    assert waited >= 1.0, "the button appears 1.5 s after Refresh: the step had to wait for it"
+    assert steps[2].attempts[0].meta["waited"] >= 0.5
+
+
+def test_unparseable_step_executes_nothing(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    proc = cli("run", "click Submit; fill in the form nicely", "--run-dir", str(tmp_path / "run"),
+               env=dict(xdisplay.env))  # fmt: skip
+    assert proc.returncode == 2
+    assert "step 2: 'fill in the form nicely'" in proc.stderr and "--model" in proc.stderr
+    assert demo_app.state()["clicks"] == []
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_failed_expectation_fails_the_run(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    proc = cli("run", "click Submit; expect Thank you", "--timeout", "1.5", "--run-dir", str(tmp_path / "run"),
+               env=dict(xdisplay.env))  # fmt: skip
+    assert proc.returncode == 1
+    assert "expected 'Thank you', which is not on the screen" in proc.stderr
+    state = demo_app.wait_for(lambda s: s["dialog"])
+    assert state["dialog"]["message"] == "Name is required."
+    result = load_run(tmp_path / "run").meta.result
+    assert result.status == "failure" and "Closest:" in (result.answer or "")
+
+
+def test_the_readme_demo_task(demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path) -> None:
+    """examples/demo_task.txt, which the README's demo command runs, does what it says."""
+    from conftest import ROOT
+
+    task = (ROOT / "examples" / "demo_task.txt").read_text(encoding="utf-8")
+    proc = cli("run", task, "--run-dir", str(tmp_path / "run"), env=dict(xdisplay.env))
+    assert proc.returncode == 0, proc.stderr
+    state = demo_app.wait_for(lambda s: s["saves"] == 1)
+    assert state["submitted"][0]["name"] == "Ada Lovelace"
+    assert state["opened"] == ["Item 30"]
+    assert state["drops"][0]["in_target"] is True
+    steps = load_run(tmp_path / "run").steps
+    drag = next(s for s in steps if s.action and s.action["action"] == "drag")
+    assert drag.attempts[0].meta["grounding"]["grounded_by"] == "image"
