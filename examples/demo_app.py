@@ -319,8 +319,19 @@ class DemoApp:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--state", required=True, type=Path, help="JSON file to write the state to")
+    parser.add_argument("--font-family", help="font for every widget (for OCR benchmarks)")
+    parser.add_argument("--font-size", type=int, help="font size in points")
     args = parser.parse_args()
     root = tk.Tk()
+    if args.font_family or args.font_size:
+        import tkinter.font as tkfont
+
+        for name in ("TkDefaultFont", "TkTextFont", "TkMenuFont", "TkFixedFont"):
+            font = tkfont.nametofont(name)
+            if args.font_family:
+                font.configure(family=args.font_family)
+            if args.font_size:
+                font.configure(size=args.font_size)
     DemoApp(root, args.state.resolve())
     root.mainloop()
 

@@ -1,0 +1,230 @@
+"""Text grounding accuracy and latency: RapidOCR (screenagent's default) next to Tesseract.
+
+Screens with known widget boxes, side by side in one run, same targets for both grounders:
+
+- the demo app in several fonts and sizes on a private 1280x800 Xvfb; the app reports each
+  widget's true box, and a hit is a click point inside it;
+- real GTK dialogs (zenity): the grounded button is clicked for real, and a hit is zenity
+  exiting with that button's code (so the point was inside the true button).
+
+Latency: the first lookup on a new frame (an OCR pass plus matching; models loaded beforehand)
+and a repeat lookup on a later capture of the unchanged screen, median and p95. Tesseract runs
+twice: on the screen as it is (the classic SikuliX setup) and upscaled 2x.
+
+Run: ``python tests/benchmarks/bench_grounding.py``
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from screenagent.actions import Click  # noqa: E402
+from screenagent.display import VirtualDisplay  # noqa: E402
+from screenagent.grounding import Grounder, GroundingError  # noqa: E402
+from screenagent.ocr import CachedOcr, OcrEngine, RapidOcrEngine, TesseractEngine  # noqa: E402
+from screenagent.pyautogui_executor import PyAutoGUIExecutor  # noqa: E402
+from screenagent.screen import MssScreen, SettleConfig, wait_until_settled  # noqa: E402
+
+TARGETS = {
+    "Contact form": "title", "Name": "name_label", "Email": "email_label",
+    "Subscribe to news": "subscribe", "Submit": "submit", "Clear": "clear", "Refresh": "refresh",
+    "Files": "list_label", "Drag the square into the box": "drag_label", "Ready": "status",
+    "Item 01": "row0", "Item 04": "row3", "Item 09": "row8", "news": "subscribe", "square": "drag_label",
+}  # fmt: skip
+FONTS = [
+    (None, None),
+    ("DejaVu Sans", 9),
+    ("DejaVu Serif", 11),
+    ("DejaVu Sans", 13),
+    ("Nimbus Sans", 12),
+]
+DIALOGS = [
+    (["--error", "--text=Disk full: 3 MB left on /home"], {"OK": 0}),
+    (["--question", "--text=Delete 3 files permanently?"], {"Yes": 0, "No": 1}),
+    (["--warning", "--text=The battery is low"], {"OK": 0}),
+]
+
+
+@dataclass
+class Score:
+    hits: int = 0
+    total: int = 0
+    first: list[float] = field(default_factory=list)
+    repeat: list[float] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))] if values else float("nan")
+
+
+def inside(box: list[int], x: int, y: int) -> bool:
+    bx, by, bw, bh = box
+    return bx <= x < bx + bw and by <= y < by + bh
+
+
+def wait_state(path: Path, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = json.loads(path.read_text())
+            if state.get("ready"):
+                return state
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("the demo app did not start")
+
+
+def _engines() -> dict[str, OcrEngine]:
+    out: dict[str, OcrEngine] = {"rapidocr": RapidOcrEngine()}
+    if shutil.which("tesseract"):
+        out["tesseract-2x"] = TesseractEngine(upscale=2)
+        out["tesseract-1x"] = TesseractEngine(upscale=1)
+    from PIL import Image
+
+    for engine in out.values():  # load models before timing anything
+        engine.read(Image.new("RGB", (64, 32), "white"))
+    return out
+
+
+_ENGINES: dict[str, OcrEngine] = {}
+
+
+def engines() -> dict[str, OcrEngine]:
+    if not _ENGINES:
+        _ENGINES.update(_engines())
+    return _ENGINES
+
+
+def bench_demo(vd: VirtualDisplay, tmp: Path, scores: dict[str, Score]) -> None:
+    for family, size in FONTS:
+        state_path = tmp / f"demo-{family}-{size}.json"
+        argv = [sys.executable, str(ROOT / "examples" / "demo_app.py"), "--state", str(state_path)]
+        if family:
+            argv += ["--font-family", family, "--font-size", str(size)]
+        app = subprocess.Popen(argv, env=vd.env)
+        try:
+            state = wait_state(state_path)
+            with MssScreen(display=vd.display) as screen:
+                wait_until_settled(screen, config=SettleConfig(quiet_seconds=0.3))
+                state = json.loads(state_path.read_text())
+                boxes = dict(state["widgets"])
+                for i, row in enumerate(boxes.pop("list_rows")):
+                    boxes[f"row{i}"] = row
+                frame = screen.capture()
+                for name, engine in engines().items():
+                    score = scores[name]
+                    grounder = Grounder(CachedOcr(engine), second_look=1.0)
+                    t = time.perf_counter()
+                    grounder.read(frame.image)  # the first look at a new frame
+                    first_read = time.perf_counter() - t
+                    for k, (target, widget) in enumerate(TARGETS.items()):
+                        again = screen.capture()  # a new capture of the unchanged screen
+                        t = time.perf_counter()
+                        try:
+                            found = grounder.locate(target, again.image)
+                            ok = inside(boxes[widget], found.x, found.y)
+                        except GroundingError as exc:
+                            ok, found = False, None
+                            score.misses.append(
+                                f"{family or 'default'} {size or ''}: {target!r}: {str(exc)[:90]}"
+                            )
+                        elapsed = time.perf_counter() - t
+                        if k == 0:
+                            score.first.append(first_read + elapsed)
+                        else:
+                            score.repeat.append(elapsed)
+                        if found is not None and not ok:
+                            score.misses.append(f"{family or 'default'} {size or ''}: {target!r} at {found.x},{found.y} "
+                                                f"outside {boxes[widget]}")  # fmt: skip
+                        score.hits += ok
+                        score.total += 1
+        finally:
+            app.terminate()
+            app.wait(timeout=5)
+
+
+def bench_dialogs(vd: VirtualDisplay, scores: dict[str, Score]) -> None:
+    if not shutil.which("zenity"):
+        print("zenity not installed: dialogs skipped")
+        return
+    executor = PyAutoGUIExecutor(display=vd.display)
+    for name, engine in engines().items():
+        score = scores[name]
+        for args, buttons in DIALOGS:
+            for button, code in buttons.items():
+                proc = subprocess.Popen(["zenity", *args], env=vd.env, stderr=subprocess.DEVNULL)
+                try:
+                    grounder = Grounder(CachedOcr(engine), second_look=1.0)
+                    with MssScreen(display=vd.display) as screen:
+                        time.sleep(1.0)  # GTK maps, then paints its buttons
+                        wait_until_settled(screen, config=SettleConfig(quiet_seconds=0.3))
+                        frame = screen.capture()
+                        t = time.perf_counter()
+                        try:
+                            found = grounder.locate(button, frame.image)
+                        except GroundingError as exc:
+                            found = None
+                            score.misses.append(f"zenity {args[0]}: {button!r}: {str(exc)[:90]}")
+                        score.first.append(time.perf_counter() - t)
+                        ok = False
+                        if found is not None:
+                            executor.execute(Click(x=found.x, y=found.y), frame)
+                            try:
+                                ok = proc.wait(timeout=5) == code
+                            except subprocess.TimeoutExpired:
+                                ok = False
+                            if not ok:
+                                score.misses.append(
+                                    f"zenity {args[0]}: {button!r} click at {found.x},{found.y} missed"
+                                )
+                        score.hits += ok
+                        score.total += 1
+                finally:
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.wait()
+
+
+def main() -> int:
+    scores = {name: Score() for name in engines()}
+    with VirtualDisplay(1280, 800) as vd, TemporaryDirectory() as tmp:
+        bench_demo(vd, Path(tmp), scores)
+        bench_dialogs(vd, scores)
+    ms = 1000
+    print(
+        "text grounding on screens with known boxes (demo app in 5 fonts/sizes, 3 zenity dialogs)"
+    )
+    print(
+        f"{'grounder':<12}{'inside box':>16}{'first lookup (median / p95)':>32}{'repeat lookup (median / p95)':>32}"
+    )
+    for name, s in scores.items():
+        share = f"{s.hits}/{s.total} {100 * s.hits / max(s.total, 1):.1f}%"
+        first = f"{statistics.median(s.first) * ms:.0f} / {pct(s.first, 0.95) * ms:.0f} ms"
+        repeat = (
+            f"{statistics.median(s.repeat) * ms:.1f} / {pct(s.repeat, 0.95) * ms:.1f} ms"
+            if s.repeat
+            else "-"
+        )
+        print(f"{name:<12}{share:>16}{first:>32}{repeat:>32}")
+    for name, s in scores.items():
+        for miss in s.misses:
+            print(f"  {name} miss: {miss}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
