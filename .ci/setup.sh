@@ -16,6 +16,7 @@ declare -A wanted=(
   [xclip]=xclip
   [zenity]=zenity
   [tesseract]=tesseract-ocr
+  [chromium]=chromium
 )
 missing=()
 for prog in "${!wanted[@]}"; do

@@ -9,4 +9,5 @@ state="$(mktemp -d)/demo-state.json"
 .venv/bin/screenagent run "$(cat examples/demo_task.txt)" \
   --virtual-display 1280x800 \
   --launch ".venv/bin/python examples/demo_app.py --state $state" \
+  --report \
   "$@"

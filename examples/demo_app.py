@@ -23,7 +23,7 @@ WINDOW = (0, 0, 900, 640)  # x, y, width, height: the app sits in the top-left c
 
 
 class DemoApp:
-    def __init__(self, root: tk.Tk, state_path: Path) -> None:
+    def __init__(self, root: tk.Tk, state_path: Path, *, at: tuple[int, int] = (0, 0)) -> None:
         self.root = root
         self.state_path = state_path
         self.state: dict[str, Any] = {
@@ -48,8 +48,8 @@ class DemoApp:
             "ready": False,
         }
         root.title("screenagent demo")
-        x, y, w, h = WINDOW
-        root.geometry(f"{w}x{h}+{x}+{y}")
+        _, _, w, h = WINDOW
+        root.geometry(f"{w}x{h}+{at[0]}+{at[1]}")
         root.resizable(False, False)
         self.w: dict[str, tk.Widget] = {}
         self._build()
@@ -242,7 +242,7 @@ class DemoApp:
     def _error(self, message: str) -> None:
         dlg = tk.Toplevel(self.root)
         dlg.title("Error")
-        dlg.geometry("360x150+270+240")
+        dlg.geometry(f"360x150+{self.root.winfo_rootx() + 270}+{self.root.winfo_rooty() + 208}")
         tk.Label(dlg, text="Error", font=("DejaVu Sans", 13, "bold"), fg="red3").place(x=20, y=15)
         tk.Label(dlg, text=message, anchor="w").place(x=20, y=50, width=320, height=30)
 
@@ -321,6 +321,9 @@ def main() -> None:
     parser.add_argument("--state", required=True, type=Path, help="JSON file to write the state to")
     parser.add_argument("--font-family", help="font for every widget (for OCR benchmarks)")
     parser.add_argument("--font-size", type=int, help="font size in points")
+    parser.add_argument(
+        "--at", metavar="X,Y", help="put the window here instead of the top-left corner"
+    )
     args = parser.parse_args()
     root = tk.Tk()
     if args.font_family or args.font_size:
@@ -332,7 +335,8 @@ def main() -> None:
                 font.configure(family=args.font_family)
             if args.font_size:
                 font.configure(size=args.font_size)
-    DemoApp(root, args.state.resolve())
+    at = tuple(int(v) for v in args.at.split(",")) if args.at else (0, 0)
+    DemoApp(root, args.state.resolve(), at=(at[0], at[1]))
     root.mainloop()
 
 

@@ -163,12 +163,13 @@ def _step(
 ) -> _End | None:
     """Fill ``record`` for one step; return (status, message, answer) if the run ends here."""
     step = record.index
+    action, frame = _decide(task, frame, step, history, policy, safety, record)
+    # The frame the action refers to: the step's capture, or a newer one the policy waited for.
     t = time.perf_counter()
     if log is not None:
         record.frame = log.save_frame(step, frame)
+    record.frame_size = (frame.width, frame.height)
     record.timings.log = time.perf_counter() - t
-
-    action = _decide(task, frame, step, history, policy, safety, record)
     if action is None:
         record.status = "invalid"
         n = len(record.attempts)
@@ -233,8 +234,9 @@ def _decide(
     policy: Policy,
     safety: Safety,
     record: StepRecord,
-) -> Action | None:
-    """Ask the policy until it proposes a valid action or runs out of retries."""
+) -> tuple[Action | None, Frame]:
+    """Ask the policy until it proposes a valid action or runs out of retries. Returns the
+    action (None if none was valid) and the frame its coordinates refer to."""
     feedback: list[str] = []
     for attempt in range(safety.limits.max_retries + 1):
         ctx = StepContext(
@@ -255,6 +257,10 @@ def _decide(
             continue
         record.timings.decide += time.perf_counter() - t
         t = time.perf_counter()
+        if proposal.frame is not None:
+            if proposal.frame.region != frame.region or proposal.frame.scale != frame.scale:
+                raise RuntimeError(f"{policy.name} answered for a frame of another screen area")
+            frame = proposal.frame
         action, errors = safety.validate(proposal.action, frame)
         record.timings.check += time.perf_counter() - t
         record.attempts.append(
@@ -273,12 +279,12 @@ def _decide(
                 a.model_copy(update={"raw": safety.redact(a.raw)}) for a in record.attempts
             ]
             record.errors = []
-            return action
+            return action, frame
         feedback = errors
     record.errors = feedback
     if record.attempts:
         record.raw = record.attempts[-1].raw
-    return None
+    return None, frame
 
 
 def _should_settle(action: Action, outcome: Outcome, settings: LoopSettings) -> bool:

@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from . import __version__
 from .errors import ConfigError, UserError
@@ -57,74 +57,34 @@ def build_parser() -> argparse.ArgumentParser:
         "(with --script: a label for the run)",
     )
     run.add_argument("--script", type=Path, metavar="FILE", help="JSON list of actions to play")
-    run.add_argument("--dry-run", action="store_true", help="decide and log, but execute nothing")
-    run.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=15.0,
-        metavar="S",
-        help="how long each step waits for its target to appear (default 15)",
-    )
-    run.add_argument("--max-steps", type=_positive_int, default=50, metavar="N")
-    run.add_argument(
-        "--max-seconds",
-        type=_positive_float,
-        default=600.0,
-        metavar="S",
-        help="time budget for the whole run (default 600)",
-    )
-    run.add_argument(
-        "--retries",
-        type=int,
-        default=2,
-        metavar="N",
-        help="extra attempts after an invalid policy answer, per step (default 2)",
-    )
-    run.add_argument("--run-dir", type=Path, metavar="DIR", help="write the run log exactly here")
-    run.add_argument(
-        "--runs-root",
-        type=Path,
-        default=Path("runs"),
-        metavar="DIR",
-        help="parent of new run directories (default ./runs)",
-    )
-    run.add_argument(
-        "--monitor",
-        type=int,
-        metavar="N",
-        help="monitor to capture and act on: 1.. (default the primary), 0 all",
-    )
-    run.add_argument(
-        "--region",
-        metavar="X,Y,W,H",
-        help="capture and act only inside this rectangle of the desktop",
-    )
-    run.add_argument(
-        "--virtual-display",
-        metavar="WxH",
-        help="start a private Xvfb of this size for the run (e.g. 1280x800)",
-    )
-    run.add_argument(
-        "--launch",
-        metavar="CMD",
-        help="start this program (on the virtual display, if any) before the run "
-        "and end it afterwards",
-    )
-    run.add_argument(
-        "--confirm",
-        action="store_true",
-        help="ask before each action: Enter runs it, n skips it, q stops",
-    )
-    run.add_argument(
-        "--settle-cap",
-        type=_positive_float,
-        default=3.0,
-        metavar="S",
-        help="longest wait for the screen to stop changing (default 3)",
-    )
-    run.add_argument("--quiet", action="store_true", help="print only the run directory")
-    run.add_argument("--verbose", "-v", action="store_true", help="debug messages on stderr")
+    _run_options(run, timeout_help="how long each step waits for its target to appear (default 15)")
     run.set_defaults(func=cmd_run)
+
+    replay = sub.add_parser(
+        "replay",
+        help="do a recorded run again, with no model",
+        description="Execute the actions of a recorded run again. Each action first checks that "
+        "the screen around its point looks as recorded; --reground finds each target again "
+        "instead (by its words with OCR, else by its recorded look).",
+    )
+    replay.add_argument("run", type=Path, metavar="RUN_DIR")
+    replay.add_argument(
+        "--reground", action="store_true", help="find every target again on the current screen"
+    )
+    _run_options(replay, timeout_help="how long each action waits for its target (default 15)")
+    replay.set_defaults(func=cmd_replay)
+
+    report = sub.add_parser("report", help="write RUN_DIR/report.html")
+    report.add_argument("run", type=Path, metavar="RUN_DIR")
+    report.set_defaults(func=cmd_report)
+
+    runs = sub.add_parser("runs", help="list recorded runs, or show one")
+    runs_sub = runs.add_subparsers(dest="runs_command", required=True, metavar="list|show")
+    runs_list = runs_sub.add_parser("list", help="what ran, when, with what result")
+    runs_list.add_argument("--runs-root", type=Path, default=Path("runs"), metavar="DIR")
+    runs_show = runs_sub.add_parser("show", help="one run, step by step")
+    runs_show.add_argument("run", type=Path, metavar="RUN_DIR")
+    runs.set_defaults(func=cmd_runs)
 
     ground = sub.add_parser(
         "ground",
@@ -152,6 +112,77 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--virtual-display", metavar="WxH", help="check inside a private Xvfb")
     doctor.set_defaults(func=cmd_doctor)
     return parser
+
+
+def _run_options(p: argparse.ArgumentParser, *, timeout_help: str) -> None:
+    """The options `run` and `replay` share."""
+    p.add_argument("--dry-run", action="store_true", help="decide and log, but execute nothing")
+    p.add_argument("--timeout", type=_positive_float, default=15.0, metavar="S", help=timeout_help)
+    p.add_argument("--max-steps", type=_positive_int, default=50, metavar="N")
+    p.add_argument(
+        "--max-seconds",
+        type=_positive_float,
+        default=600.0,
+        metavar="S",
+        help="time budget for the whole run (default 600)",
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        metavar="N",
+        help="extra attempts after an invalid policy answer, per step (default 2)",
+    )
+    p.add_argument("--run-dir", type=Path, metavar="DIR", help="write the run log exactly here")
+    p.add_argument(
+        "--runs-root",
+        type=Path,
+        default=Path("runs"),
+        metavar="DIR",
+        help="parent of new run directories (default ./runs)",
+    )
+    p.add_argument(
+        "--monitor",
+        type=int,
+        metavar="N",
+        help="monitor to capture and act on: 1.. (default the primary), 0 all",
+    )
+    p.add_argument(
+        "--region",
+        metavar="X,Y,W,H",
+        help="capture and act only inside this rectangle of the desktop",
+    )
+    p.add_argument(
+        "--virtual-display",
+        metavar="WxH",
+        help="start a private Xvfb of this size for the run (e.g. 1280x800)",
+    )
+    p.add_argument(
+        "--launch",
+        metavar="CMD",
+        help="start this program (on the virtual display, if any) before the run and end it afterwards",
+    )
+    p.add_argument(
+        "--confirm",
+        action="store_true",
+        help="ask before each action: Enter runs it, n skips it, q stops",
+    )
+    p.add_argument(
+        "--settle-cap",
+        type=_positive_float,
+        default=3.0,
+        metavar="S",
+        help="longest wait for the screen to stop changing (default 3)",
+    )
+    p.add_argument(
+        "--report", action="store_true", help="write report.html into the run directory at the end"
+    )
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--quiet", action="store_true", help="print only the run directory")
+    out.add_argument(
+        "--jsonl", action="store_true", help="print one JSON object per step, then the result"
+    )
+    p.add_argument("--verbose", "-v", action="store_true", help="debug messages on stderr")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -219,46 +250,10 @@ def launched(command: str | None, *, screen: Any, timeout: float = 20.0) -> Iter
                 proc.wait(timeout=5)
 
 
-def _print_step(record: Any, out: TextIO) -> None:
-    action = record.action or {}
-    what = action.get("action", "-")
-    if action:
-        from .actions import describe, parse_action
-
-        with contextlib.suppress(Exception):
-            what = describe(parse_action(action))
-    if record.thought:  # show the instruction (or reasoning), then the action it became
-        what = (
-            record.thought
-            if action.get("action") in ("wait", "done")
-            else f"{record.thought}: {what}"
-        )
-    where = " ".join(f"@({x},{y})" for x, y in record.screen_points)
-    settle = f" settle {record.settle.seconds * 1000:.0f} ms" if record.settle else ""
-    line = (
-        f"step {record.index:>3}  {what:<56} {record.status}{' ' + where if where else ''}{settle}"
-    )
-    if record.errors:
-        line += "  ! " + "; ".join(record.errors)
-    for w in record.warnings:
-        line += f"  (warning: {w})"
-    print(line, file=out, flush=True)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from .agent import LoopSettings, run
-    from .executor import DryRunExecutor, Executor
     from .policies import Policy, ScriptedPolicy, load_script
-    from .policy import Limits, Safety, TerminalConfirm
-    from .screen import MssScreen, SettleConfig
-    from .steplog import StepLog
 
-    if args.verbose:
-        import logging
-
-        logging.basicConfig(
-            level=logging.DEBUG, format="%(relativeCreated)8.1f ms %(name)s: %(message)s"
-        )
+    _verbose(args)
     scripted: ScriptedPolicy | None = None
     if args.script is not None:
         scripted = ScriptedPolicy(load_script(args.script), source=f"script {args.script}")
@@ -267,6 +262,61 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         parse_task(args.task)  # unparseable steps stop here, before any display is touched
         _require_ocr()
+
+    def make_policy(screen: Any) -> Policy:
+        if scripted is not None:
+            return scripted
+        from .policies.steps import StepFollower
+
+        return StepFollower(args.task, screen=screen, timeout=args.timeout)
+
+    settings = {"script": str(args.script) if args.script else None, "timeout": args.timeout}
+    return _execute(args, task=args.task, make_policy=make_policy, settings=settings)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .policies.recorded import RecordedRunPolicy
+    from .steplog import load_run
+
+    _verbose(args)
+    recorded = load_run(args.run)
+    if args.reground and any(
+        isinstance(s.attempts[-1].meta.get("target") if s.attempts else None, str)
+        for s in recorded.steps
+    ):
+        _require_ocr()
+    task = f"replay of {recorded.path.name}: {recorded.meta.task}"
+
+    def make_policy(screen: Any) -> Any:
+        return RecordedRunPolicy(
+            recorded, screen=screen, reground=args.reground, timeout=args.timeout
+        )
+
+    settings = {"replay_of": str(recorded.path), "reground": args.reground, "timeout": args.timeout}
+    return _execute(args, task=task, make_policy=make_policy, settings=settings)
+
+
+def _verbose(args: argparse.Namespace) -> None:
+    if getattr(args, "verbose", False):
+        import logging
+
+        logging.basicConfig(
+            level=logging.DEBUG, format="%(relativeCreated)8.1f ms %(name)s: %(message)s"
+        )
+
+
+def _execute(
+    args: argparse.Namespace, *, task: str, make_policy: Any, settings: dict[str, Any]
+) -> int:
+    """Everything `run` and `replay` share: display, executor, screen, launch, log, loop,
+    progress, report. ``make_policy(screen)`` builds the policy once the screen exists."""
+    from .agent import LoopSettings, run
+    from .console import Progress
+    from .executor import DryRunExecutor, Executor
+    from .policy import Limits, Safety, TerminalConfirm
+    from .screen import MssScreen, SettleConfig
+    from .steplog import StepLog
+
     region = _region(args.region)
     if args.retries < 0:
         raise ConfigError("--retries must be 0 or more.")
@@ -274,8 +324,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--run-dir {args.run_dir} exists and is not empty; give a new directory."
         )
-
-    out = sys.stderr
+    progress = Progress("quiet" if args.quiet else "jsonl" if args.jsonl else "rich")
     log: StepLog | None = None
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -283,8 +332,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             display = vd.display if vd is not None else os.environ.get("DISPLAY")
             executor: Executor
             if args.dry_run:
-                executor = DryRunExecutor()
-                screen_size = None
+                executor, screen_size = DryRunExecutor(), None
             else:
                 from .pyautogui_executor import PyAutoGUIExecutor
 
@@ -297,39 +345,21 @@ def cmd_run(args: argparse.Namespace) -> int:
                 ) as screen,
                 launched(args.launch, screen=screen),
             ):
-                policy: Policy
-                if scripted is not None:
-                    policy = scripted
-                else:
-                    from .policies.steps import StepFollower
-
-                    policy = StepFollower(args.task, screen=screen, timeout=args.timeout)
-                # Fail here, before a log exists, if the display is unusable or the script
-                # aims off the frame: nothing has executed yet.
+                policy = make_policy(screen)
+                # Fail here, before a log exists, if the display is unusable or the policy
+                # can tell that its actions cannot work: nothing has executed yet.
                 policy.preflight(screen.capture())
                 log = StepLog.create(
-                    task=args.task,
-                    policy=policy.name,
-                    executor=executor.name,
-                    run_dir=args.run_dir,
-                    runs_root=args.runs_root,
+                    task=task, policy=policy.name, executor=executor.name,
+                    run_dir=args.run_dir, runs_root=args.runs_root,
                     settings={
-                        "script": str(args.script) if args.script else None,
-                        "timeout": args.timeout,
-                        "dry_run": args.dry_run,
-                        "max_steps": args.max_steps,
-                        "max_seconds": args.max_seconds,
-                        "retries": args.retries,
-                        "monitor": args.monitor,
-                        "region": args.region,
-                        "virtual_display": args.virtual_display,
-                        "display": display,
-                        "launch": args.launch,
-                        "confirm": args.confirm,
+                        **settings, "dry_run": args.dry_run, "max_steps": args.max_steps,
+                        "max_seconds": args.max_seconds, "retries": args.retries, "monitor": args.monitor,
+                        "region": args.region, "virtual_display": args.virtual_display, "display": display,
+                        "launch": args.launch, "confirm": args.confirm,
                     },
-                )
-                if not args.quiet:
-                    print(f"run directory: {log.path}", file=out, flush=True)
+                )  # fmt: skip
+                progress.started(log.path)
                 safety = Safety.build(
                     limits=Limits(
                         max_steps=args.max_steps,
@@ -338,41 +368,91 @@ def cmd_run(args: argparse.Namespace) -> int:
                     ),
                     confirm=TerminalConfirm() if args.confirm else None,
                 )
-                settings = LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap))
                 result = run(
-                    args.task,
-                    screen=screen,
-                    policy=policy,
-                    executor=executor,
-                    log=log,
-                    safety=safety,
-                    settings=settings,
-                    on_step=None if args.quiet else (lambda r: _print_step(r, out)),
-                )
+                    task, screen=screen, policy=policy, executor=executor, log=log, safety=safety,
+                    settings=LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap)),
+                    on_step=progress.step,
+                )  # fmt: skip
     except KeyboardInterrupt:
-        print("screenagent: interrupted; the log is closed.", file=out)
-        if log is not None:
-            print(log.path)
+        progress.stopped("interrupted; the log is closed.", log.path if log else None)
         return 1
     except UserError:
         raise
     except Exception as exc:
         if log is None:
             raise
-        print(f"screenagent: the run stopped on an error: {type(exc).__name__}: {exc}", file=out)
-        print(log.path)
+        progress.stopped(f"the run stopped on an error: {type(exc).__name__}: {exc}", log.path)
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous_term)
-    if not args.quiet:
-        summary = f"result: {result.status} after {result.steps} step{'s' * (result.steps != 1)}"
-        if result.answer:
-            summary += f"; answer: {result.answer}"
-        if result.message and not result.success and result.message != result.answer:
-            summary += f" ({result.message})"
-        print(summary, file=out)
-    print(log.path)
+    report = None
+    if args.report:
+        from .report import write_report
+
+        report = write_report(log.path)
+    progress.finished(result, log.path, report)
     return 0 if result.success else 1
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    path = write_report(args.run)
+    print(path)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .steplog import load_run
+
+    if args.runs_command == "show":
+        from .console import step_summary
+
+        loaded = load_run(args.run)
+        m = loaded.meta
+        print(f"task:     {m.task}")
+        print(f"policy:   {m.policy} · executor {m.executor}")
+        print(f"started:  {m.started_at}" + (f" · ended {m.ended_at}" if m.ended_at else ""))
+        print(
+            f"result:   {m.result.status} after {len(loaded.steps)} steps"
+            + (f" · answer: {m.result.answer}" if m.result.answer else "")
+        )
+        if m.result.message and not m.result.success:
+            print(f"message:  {m.result.message}")
+        for step in loaded.steps:
+            where = " ".join(f"@({x},{y})" for x, y in step.screen_points)
+            print(f"  {step.index:>3}  {step_summary(step):<56} {step.status} {where}".rstrip())
+        if loaded.damaged_lines:
+            print(f"  (lines {loaded.damaged_lines} of steps.jsonl could not be read)")
+        if (loaded.path / "report.html").exists():
+            print(f"report:   {loaded.path / 'report.html'}")
+        return 0
+    root = args.runs_root
+    rows = []
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        if not (path / "run.json").exists():
+            continue
+        try:
+            loaded = load_run(path)
+        except UserError:
+            rows.append((path.name, "?", "damaged", "", ""))
+            continue
+        m = loaded.meta
+        rows.append((path.name, m.started_at[:19].replace("T", " "), m.result.status, str(len(loaded.steps)),
+                     m.task.replace("\n", " · ")[:60]))  # fmt: skip
+    if not rows:
+        print(f"no runs in {root}")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for col in ("run", "started (UTC)", "result", "steps", "task"):
+        table.add_column(col, no_wrap=col != "task")
+    for row in rows:
+        table.add_row(*row)
+    Console(highlight=False, width=200 if not sys.stdout.isatty() else None).print(table)
+    return 0
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:

@@ -75,9 +75,9 @@ class DemoApp:
         return x + w // 2, y + h // 2
 
 
-def launch_demo(vd: VirtualDisplay, state_path: Path) -> DemoApp:
+def launch_demo(vd: VirtualDisplay, state_path: Path, *extra: str) -> DemoApp:
     proc = subprocess.Popen(
-        [sys.executable, str(DEMO_APP), "--state", str(state_path)],
+        [sys.executable, str(DEMO_APP), "--state", str(state_path), *extra],
         env=vd.env,
         stdin=subprocess.DEVNULL,
     )

@@ -46,12 +46,16 @@ class Proposal:
         action: The proposed action, not yet validated (a dict, JSON text or an Action).
         thought: The policy's reasoning, if it gives any.
         meta: Anything worth logging (token counts, latency, model name).
+        frame: The frame the action's coordinates refer to, when the policy looked at a newer
+            capture than the step's (it waited for its target); that frame is logged, and the
+            action is checked and executed against it.
     """
 
     raw: str
     action: Any
     thought: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    frame: Frame | None = None
 
 
 class InvalidOutput(Exception):

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from PIL import Image
+
 from ..actions import (
     Action,
     Click,
@@ -243,6 +245,55 @@ def parse_task(task: str) -> list[Step]:
     return steps
 
 
+def wait_for(
+    locate: Callable[[Image.Image], Grounding],
+    screen: Screen,
+    frame: Frame,
+    *,
+    timeout: float,
+    poll: float = 0.1,
+    settle: SettleConfig | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[Grounding | None, Frame, dict[str, Any]]:
+    """Poll newer frames until ``locate`` finds its target, then let the screen settle and
+    locate again on the newest frame (act on what is there now, not on a moving screen).
+
+    Returns (the grounding, or None at the timeout; the frame it refers to; meta for the log).
+    """
+    settle = settle or SettleConfig(cap_seconds=2.0)
+    start = clock()
+    last_error: GroundingError | None = None
+    looks = 0
+    while True:
+        looks += 1
+        try:
+            found: Grounding | None = locate(frame.image)
+        except GroundingError as exc:
+            found, last_error = None, exc
+        if found is not None:
+            settled = wait_until_settled(screen, config=settle)
+            if settled.changed:
+                try:
+                    found = locate(settled.last.image)
+                    frame = settled.last
+                except GroundingError as exc:
+                    found, last_error = None, exc
+            if found is not None:
+                meta = {
+                    "grounding": found.to_json(),
+                    "waited": round(clock() - start, 3),
+                    "looks": looks,
+                }
+                return found, frame, meta
+        if clock() - start >= timeout:
+            meta = {"waited": round(clock() - start, 3), "looks": looks}
+            if last_error is not None:
+                meta["error"] = str(last_error)
+            return None, frame, meta
+        time.sleep(poll)
+        frame = screen.capture()
+
+
 @dataclass
 class _Pending:
     action: Action
@@ -285,6 +336,7 @@ class StepFollower:
         self._next = 0
         self._pending: deque[_Pending] = deque()
         self._answers: list[str] = []
+        self._acted_frame: Frame | None = None
 
     def preflight(self, frame: Frame) -> None:
         return None  # the steps were parsed in the constructor: nothing can be checked further
@@ -294,46 +346,11 @@ class StepFollower:
     def _wait_for(
         self, target: str, frame: Frame
     ) -> tuple[Grounding | None, Frame, dict[str, Any]]:
-        """Poll newer frames until the target is found, then let the screen settle and locate
-        it again on the newest frame. Returns (grounding, or None at the timeout; frame; meta)."""
-        start = self.clock()
-        deadline = start + self.timeout
-        last_error: GroundingError | None = None
-        looks = 0
-        while True:
-            looks += 1
-            try:
-                found = self.grounder.locate(target, frame.image)
-            except GroundingError as exc:
-                found, last_error = None, exc
-            if found is not None:
-                # The target is there: let the screen finish changing, then act on the newest frame.
-                settled = wait_until_settled(self.screen, config=self.settle)
-                if settled.changed:
-                    try:
-                        found = self.grounder.locate(target, settled.last.image)
-                        frame = settled.last
-                    except GroundingError as exc:
-                        found, last_error = None, exc
-                if found is not None:
-                    meta: dict[str, Any] = {
-                        "target": target,
-                        "grounding": found.to_json(),
-                        "waited": round(self.clock() - start, 3),
-                        "looks": looks,
-                    }
-                    return found, frame, meta
-            if self.clock() >= deadline:
-                meta = {
-                    "target": target,
-                    "waited": round(self.clock() - start, 3),
-                    "looks": looks,
-                }
-                if last_error is not None:
-                    meta["error"] = str(last_error)
-                return None, frame, meta
-            time.sleep(self.poll)
-            frame = self.screen.capture()
+        found, frame, meta = wait_for(
+            lambda image: self.grounder.locate(target, image),
+            self.screen, frame, timeout=self.timeout, poll=self.poll, settle=self.settle, clock=self.clock,
+        )  # fmt: skip
+        return found, frame, {"target": target, **meta}
 
     def _wait_gone(self, target: str, frame: Frame) -> tuple[bool, dict[str, Any]]:
         """Poll newer frames until the target is no longer visible (or the timeout)."""
@@ -377,14 +394,17 @@ class StepFollower:
             )
         step = self.steps[self._next]
         self._next += 1
+        self._acted_frame = ctx.frame
         actions, meta, failure = self._plan(step, ctx.frame)
         if failure is not None:
             return failure
+        # the newer frame the step waited for (if it did): the actions' coordinates refer to it
+        frame = self._acted_frame if self._acted_frame is not ctx.frame else None
         first, *rest = actions
         for a in rest:
             self._pending.append(_Pending(action=a, thought=step.raw, meta={"step": step.raw}))
         meta["step"] = step.raw
-        return Proposal(raw=step.raw, action=first, thought=step.raw, meta=meta)
+        return Proposal(raw=step.raw, action=first, thought=step.raw, meta=meta, frame=frame)
 
     def _plan(
         self, step: Step, frame: Frame
@@ -395,6 +415,7 @@ class StepFollower:
         def locate(target: str) -> tuple[Grounding | None, Proposal | None]:
             nonlocal frame, meta
             found, frame, m = self._wait_for(target, frame)
+            self._acted_frame = frame
             meta = {**meta, **m} if not meta else {**meta, "to": m}
             if found is None:
                 return None, self._fail(
