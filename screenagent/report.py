@@ -238,7 +238,7 @@ def write_report(run_dir: str | Path, *, run: LoadedRun | None = None) -> Path:
 <style>
 body {{ font: 15px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2328; background: #f6f8fa; }}
 header {{ background: #fff; border-bottom: 1px solid #d0d7de; padding: 16px 24px; }}
-header h1 {{ font-size: 20px; margin: 0 0 6px; white-space: pre-wrap; }}
+header h1 {{ font-size: 15px; line-height: 1.35; margin: 0 0 8px; white-space: pre-wrap; font-weight: 600; max-height: 9.5em; overflow-y: auto; }}
 .result {{ display: inline-block; color: #fff; border-radius: 6px; padding: 2px 10px; font-weight: 600; }}
 .strip {{ position: sticky; top: 0; z-index: 2; display: flex; gap: 6px; overflow-x: auto; padding: 8px 24px; background: #fff; border-bottom: 1px solid #d0d7de; }}
 .thumb {{ position: relative; flex: none; border: 2px solid #d0d7de; border-radius: 4px; text-decoration: none; min-width: 34px; min-height: 28px; }}
