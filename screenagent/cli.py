@@ -105,6 +105,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ground.set_defaults(func=cmd_ground)
 
+    parse = sub.add_parser(
+        "parse",
+        help="parse one raw model answer (stdin) into actions",
+        description="Read one raw model answer on stdin and print its actions as a JSON list, "
+        "coordinates in pixels of the original image.",
+    )
+    parse.add_argument(
+        "--family", required=True, help="model family id (e.g. ui-tars-1.5, qwen2.5-vl)"
+    )
+    parse.add_argument(
+        "--image-size", required=True, metavar="WxH", help="size of the original screenshot"
+    )
+    parse.add_argument("--model-input-size", metavar="WxH",
+                       help="size of the image the model saw (default: the family's own resize)")  # fmt: skip
+    parse.add_argument(
+        "--min-pixels", type=_positive_int, metavar="N", help="the pixel budget's lower bound"
+    )
+    parse.add_argument(
+        "--max-pixels", type=_positive_int, metavar="N", help="the pixel budget's upper bound"
+    )
+    parse.set_defaults(func=cmd_parse)
+
     schema = sub.add_parser("schema", help="print the JSON Schema of an action")
     schema.set_defaults(func=cmd_schema)
 
@@ -540,6 +562,47 @@ def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> i
 
 
 # --- schema, doctor ---------------------------------------------------------------------------
+
+
+def _size(text: str, option: str) -> tuple[int, int]:
+    from .display import parse_size
+
+    try:
+        w, h, _ = parse_size(text)
+    except ValueError as exc:
+        raise ConfigError(f"{option}: {exc}") from None
+    return w, h
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .actions import action_to_json
+    from .dialects import get_dialect, to_actions
+    from .policies.base import InvalidOutput
+
+    dialect = get_dialect(args.family)
+    width, height = _size(args.image_size, "--image-size")
+    if args.model_input_size:
+        model_size = _size(args.model_input_size, "--model-input-size")
+    else:
+        resize = dialect.resize
+        if resize is not None and (args.min_pixels or args.max_pixels):
+            resize = dataclasses.replace(
+                resize,
+                min_pixels=args.min_pixels or resize.min_pixels,
+                max_pixels=args.max_pixels or resize.max_pixels,
+            )
+        model_size = dialect.model_input_size(width, height, resize)
+    raw = sys.stdin.read()
+    try:
+        answer = dialect.parse(raw, model_size)
+        actions = to_actions(answer, image_width=width, image_height=height)
+    except InvalidOutput as exc:
+        print(f"screenagent: no valid action in the {dialect.id} answer: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps([action_to_json(a, redact_secret=False) for a in actions], ensure_ascii=False))
+    return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

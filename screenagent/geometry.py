@@ -138,3 +138,80 @@ def screen_to_frame(sx: float, sy: float, *, region: Rect, scale: float) -> tupl
         math.floor((sx - region.left + 0.5) * scale),
         math.floor((sy - region.top + 0.5) * scale),
     )
+
+
+# --- model spaces -----------------------------------------------------------------------------
+
+
+def smart_resize(
+    height: int, width: int, *, factor: int = 28, min_pixels: int = 3136, max_pixels: int = 12845056
+) -> tuple[int, int]:
+    """The size a Qwen-family processor resizes an image to, as ``(height, width)``.
+
+    The algorithm of qwen-vl-utils' ``smart_resize`` (Qwen2-VL/2.5-VL/3-VL and the models built
+    on them): round each side to a multiple of ``factor`` (Python's round: half to even), then,
+    if the pixel count leaves ``[min_pixels, max_pixels]``, rescale from the original size and
+    floor (too many) or ceil (too few) to the factor.
+    """
+    if max(height, width) / min(height, width) > 200:
+        raise ValueError(f"aspect ratio of {width}x{height} is above 200")
+    h = max(factor, round(height / factor) * factor)
+    w = max(factor, round(width / factor) * factor)
+    if h * w > max_pixels:
+        beta = math.sqrt(height * width / max_pixels)
+        h = math.floor(height / beta / factor) * factor
+        w = math.floor(width / beta / factor) * factor
+    elif h * w < min_pixels:
+        beta = math.sqrt(min_pixels / (height * width))
+        h = math.ceil(height * beta / factor) * factor
+        w = math.ceil(width * beta / factor) * factor
+    return h, w
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModelSpace:
+    """The space a model's coordinates are in.
+
+    Attributes:
+        width, height: For ``pixels``: the size of the image the model saw (after its resize).
+            For ``relative``: the extent of each axis (1000, 999 or 1.0).
+        kind: ``pixels`` of the model input, or ``relative`` to the image.
+    """
+
+    kind: str
+    width: float
+    height: float
+
+    @classmethod
+    def relative(cls, extent: float) -> ModelSpace:
+        return cls(kind="relative", width=extent, height=extent)
+
+    @classmethod
+    def pixels(cls, width: int, height: int) -> ModelSpace:
+        return cls(kind="pixels", width=width, height=height)
+
+    def describe(self) -> str:
+        if self.kind == "relative":
+            return f"relative 0-{self.width:g}"
+        return f"pixels of a {self.width:g}x{self.height:g} model input"
+
+
+def model_to_frame(
+    x: float, y: float, *, space: ModelSpace, frame_width: int, frame_height: int
+) -> tuple[int, int]:
+    """A point in a model's space -> the frame pixel it names.
+
+    ``x * frame_width / space.width``, truncated to the pixel that holds it (every official
+    conversion truncates or rounds; truncation is within one pixel of all of them and never
+    leaves the image). The far edge itself (``x == space.width``) names the last pixel.
+    Anything outside ``[0, extent]`` raises ValueError naming the bound: it is an invalid model
+    answer, never clamped.
+    """
+    for name, v, extent in (("x", x, space.width), ("y", y, space.height)):
+        if not (0 <= v <= extent) or math.isnan(v):
+            raise ValueError(
+                f"{name}={v:g} is outside the model's {space.describe()} space (0..{extent:g})"
+            )
+    fx = min(frame_width - 1, math.floor(x * frame_width / space.width))
+    fy = min(frame_height - 1, math.floor(y * frame_height / space.height))
+    return fx, fy
