@@ -57,6 +57,19 @@ def build_parser() -> argparse.ArgumentParser:
         "(with --script: a label for the run)",
     )
     run.add_argument("--script", type=Path, metavar="FILE", help="JSON list of actions to play")
+    run.add_argument(
+        "--model",
+        metavar="hf:PATH",
+        help="let a vision-language model decide (hf:<folder or hub id>)",
+    )
+    run.add_argument(
+        "--family", metavar="ID", help="the model's family (default: detected from its name)"
+    )
+    run.add_argument("--device", help="cuda, cuda:1, mps, cpu or auto (default: the best one)")
+    run.add_argument("--dtype", help="bf16, fp16 or fp32 (default: by device)")
+    run.add_argument(
+        "--max-pixels", type=_positive_int, metavar="N", help="the model's image pixel budget"
+    )
     _run_options(run, timeout_help="how long each step waits for its target to appear (default 15)")
     run.set_defaults(func=cmd_run)
 
@@ -277,8 +290,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     _verbose(args)
     scripted: ScriptedPolicy | None = None
+    vlm: Policy | None = None
+    if args.script is not None and args.model:
+        raise ConfigError("Give --script or --model, not both.")
     if args.script is not None:
         scripted = ScriptedPolicy(load_script(args.script), source=f"script {args.script}")
+    elif args.model:
+        vlm = _vlm_policy(args)
     else:
         from .policies.steps import parse_task
 
@@ -288,12 +306,41 @@ def cmd_run(args: argparse.Namespace) -> int:
     def make_policy(screen: Any) -> Policy:
         if scripted is not None:
             return scripted
+        if vlm is not None:
+            return vlm
         from .policies.steps import StepFollower
 
         return StepFollower(args.task, screen=screen, timeout=args.timeout)
 
-    settings = {"script": str(args.script) if args.script else None, "timeout": args.timeout}
+    settings = {
+        "script": str(args.script) if args.script else None, "timeout": args.timeout,
+        "model": args.model, "family": getattr(vlm, "name", None),
+    }  # fmt: skip
     return _execute(args, task=args.task, make_policy=make_policy, settings=settings)
+
+
+def _vlm_policy(args: argparse.Namespace) -> Any:
+    from .dialects import get_dialect
+    from .policies.vlm import VLMPolicy, detect_family
+
+    kind, _, name = args.model.partition(":")
+    if kind != "hf" or not name:
+        raise ConfigError(
+            f"--model {args.model!r}: give hf:<local folder or hub id> (OpenAI-compatible servers are not "
+            "wired into this build yet)."
+        )
+    family = args.family or detect_family(name)
+    if family is None:
+        raise ConfigError(
+            f"Cannot tell the family of {name!r} from its name: give --family (e.g. ui-tars-1.5)."
+        )
+    dialect = get_dialect(family)
+    from .backends import TransformersBackend
+
+    backend = TransformersBackend(
+        name, device=args.device, dtype=args.dtype, max_pixels=args.max_pixels
+    )
+    return VLMPolicy(backend, dialect)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -76,7 +76,15 @@ class Dialect:
     parse: Callable[[str, tuple[int, int]], ParsedAnswer]
     resize: Resize | None = None
     grounding_prompt: Callable[[str], str] = field(default=lambda target: target)
+    agent_prompt: Callable[[str, str], str] | None = None
+    """(task, history as text) -> the next-action prompt; None: the grounding prompt of the task."""
     notes: str = ""
+
+    def next_action_prompt(self, task: str, history: str) -> str:
+        if self.agent_prompt is not None:
+            return self.agent_prompt(task, history)
+        prompt = self.grounding_prompt(task)
+        return f"{prompt}\n\nPrevious actions:\n{history}" if history else prompt
 
     def model_input_size(
         self, width: int, height: int, resize: Resize | None = None

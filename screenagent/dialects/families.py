@@ -154,6 +154,41 @@ _UITARS_GROUNDING = (
     "## User Instruction\n{target}"
 )
 
+_UITARS_COMPUTER = """You are a GUI agent. You are given a task and your action history, with screenshots. You need to perform the next action to complete the task.
+
+## Output Format
+```
+Thought: ...
+Action: ...
+```
+
+## Action Space
+click(start_box='<|box_start|>(x1,y1)<|box_end|>')
+left_double(start_box='<|box_start|>(x1,y1)<|box_end|>')
+right_single(start_box='<|box_start|>(x1,y1)<|box_end|>')
+drag(start_box='<|box_start|>(x1,y1)<|box_end|>', end_box='<|box_start|>(x3,y3)<|box_end|>')
+hotkey(key='')
+type(content='') #If you want to submit your input, use "\\n" at the end of `content`.
+scroll(start_box='<|box_start|>(x1,y1)<|box_end|>', direction='down or up or right or left')
+wait() #Sleep for 5s and take a screenshot to check for any changes.
+finished()
+call_user() # Submit the task and call the user when the task is unsolvable, or when you need the user's help.
+
+## Note
+- Use English in `Thought` part.
+- Summarize your next action (with its target element) in one sentence in `Thought` part.
+
+## User Instruction
+{task}
+{history}"""
+
+
+def _uitars_agent(task: str, history: str) -> str:
+    return _UITARS_COMPUTER.format(
+        task=task, history=f"\n## Previous actions\n{history}" if history else ""
+    )
+
+
 # --- Qwen2.5-VL / Qwen3-VL --------------------------------------------------------------------
 
 _TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|\Z)", re.S)
@@ -392,6 +427,7 @@ FAMILIES: dict[str, Dialect] = {
             parse=_parse_uitars("pixels"),
             resize=Resize(factor=28, min_pixels=100 * 28 * 28, max_pixels=16384 * 28 * 28),
             grounding_prompt=lambda t: _UITARS_GROUNDING.format(target=t),
+            agent_prompt=_uitars_agent,
             notes="absolute pixels of the smart-resized image (ui-tars action_parser.py, model_type qwen25vl)",
         ),
         Dialect(
@@ -401,6 +437,7 @@ FAMILIES: dict[str, Dialect] = {
                 "Output only the coordinate of one point in your response. "
                 f"What element matches the following task: {t}"
             ),
+            agent_prompt=_uitars_agent,
             notes="UI-TARS v1 (Qwen2-VL): relative 0-1000 (README_v1.md coordinate mapping)",
         ),
         Dialect(

@@ -1,0 +1,107 @@
+"""A real (tiny) Qwen2.5-VL through the real transformers path: built and overfitted here
+(no downloads) to answer a UI-TARS-1.5 click on the demo app's Submit button; then
+`screenagent run --model hf:<folder>` clicks the real button on a virtual display."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import DemoApp, cli, launch_demo
+
+from screenagent.display import VirtualDisplay
+from screenagent.steplog import load_run
+
+pytestmark = [pytest.mark.display, pytest.mark.slow]
+pytest.importorskip("transformers")
+pytest.importorskip("torch")
+
+TASK = "click Submit"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(
+    xdisplay: VirtualDisplay, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, list[int]]]:
+    from tiny_vlm import build_tiny_qwen25vl, overfit
+
+    from screenagent.dialects import get_dialect
+    from screenagent.geometry import smart_resize
+    from screenagent.screen import MssScreen
+
+    tmp = tmp_path_factory.mktemp("tiny")
+    app = launch_demo(xdisplay, tmp / "state.json")
+    try:
+        time.sleep(0.3)
+        with MssScreen(display=xdisplay.display) as screen:
+            shot = screen.capture().image
+        submit = app.box("submit")
+    finally:
+        app.proc.terminate()
+        app.proc.wait(timeout=5)
+    max_pixels = 28 * 28 * 64
+    mh, mw = smart_resize(
+        shot.height, shot.width, factor=28, min_pixels=28 * 28 * 4, max_pixels=max_pixels
+    )
+    cx, cy = submit[0] + submit[2] // 2, submit[1] + submit[3] // 2
+    mx, my = (
+        round(cx * mw / shot.width),
+        round(cy * mh / shot.height),
+    )  # the button in the model's space
+    prompt = get_dialect("ui-tars-1.5").next_action_prompt(TASK, "")
+    answer = f"Thought: the Submit button sends the form\nAction: click(start_box='<|box_start|>({mx},{my})<|box_end|>')"
+    folder = build_tiny_qwen25vl(tmp / "model", [prompt, answer], max_pixels=max_pixels)
+    loss = overfit(folder, shot, prompt, answer)
+    assert loss < 0.05, f"the tiny model did not learn its answer (loss {loss:.3f})"
+    yield folder, submit
+
+
+def test_backend_and_dialect_on_the_tiny_model(tiny_model: tuple[Path, list[int]], xdisplay: VirtualDisplay,
+                                               tmp_path: Path) -> None:  # fmt: skip
+    from screenagent.backends import TransformersBackend
+    from screenagent.dialects import get_dialect, to_actions
+    from screenagent.screen import MssScreen
+
+    folder, submit = tiny_model
+    app = launch_demo(xdisplay, tmp_path / "state.json")
+    try:
+        time.sleep(0.3)
+        with MssScreen(display=xdisplay.display) as screen:
+            frame = screen.capture()
+        dialect = get_dialect("ui-tars-1.5")
+        completion = TransformersBackend(str(folder)).complete(
+            system=None, prompt=dialect.next_action_prompt(TASK, ""), image=frame.image
+        )
+        assert completion.model_input_size == (
+            280,
+            168,
+        )  # the processor's own resize, read from its output
+        assert completion.completion_tokens > 0 and completion.prompt_tokens > 100
+        (click,) = to_actions(dialect.parse(completion.text, completion.model_input_size),
+                              image_width=frame.width, image_height=frame.height)  # fmt: skip
+        x, y, w, h = submit
+        assert x <= click.x < x + w and y <= click.y < y + h, (completion.text, click)
+    finally:
+        app.proc.terminate()
+        app.proc.wait(timeout=5)
+
+
+def test_run_with_the_model_clicks_the_real_button(
+    tiny_model: tuple[Path, list[int]], demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    folder, _ = tiny_model
+    time.sleep(0.3)
+    run_dir = tmp_path / "run"
+    proc = cli("run", TASK, "--model", f"hf:{folder}", "--family", "ui-tars-1.5", "--max-steps", "1",
+               "--run-dir", str(run_dir), env=dict(xdisplay.env), timeout=300)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr  # one step allowed, no "finished": max_steps
+    assert "result: max_steps after 1 step" in proc.stderr
+    state = demo_app.wait_for(lambda s: s["dialog"])
+    assert state["dialog"]["message"] == "Name is required."  # the Submit button was pressed
+    assert any(c["widget"] == "submit" for c in state["clicks"])
+    step = load_run(run_dir).steps[0]
+    assert load_run(run_dir).meta.policy == "vlm:ui-tars-1.5"
+    assert "Action: click" in step.raw and step.thought == "the Submit button sends the form"
+    assert step.attempts[0].meta["model_input_size"] == [280, 168]
