@@ -8,36 +8,24 @@ no traceback). Environment variables are read here, at the edge, and nowhere els
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib.util
-import json
 import os
-import shlex
-import shutil
 import signal
-import subprocess
 import sys
-import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .cli_support import (
+    launched,
+    positive_float,
+    positive_int,
+    region_option,
+    require_ocr,
+    virtual_display,
+)
+from .cli_tools import cmd_doctor, cmd_ground, cmd_parse, cmd_report, cmd_runs, cmd_schema
 from .errors import ConfigError, UserError
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--device", help="cuda, cuda:1, mps, cpu or auto (default: the best one)")
     run.add_argument("--dtype", help="bf16, fp16 or fp32 (default: by device)")
     run.add_argument(
-        "--max-pixels", type=_positive_int, metavar="N", help="the model's image pixel budget"
+        "--max-pixels", type=positive_int, metavar="N", help="the model's image pixel budget"
     )
     _run_options(run, timeout_help="how long each step waits for its target to appear (default 15)")
     run.set_defaults(func=cmd_run)
@@ -133,10 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--model-input-size", metavar="WxH",
                        help="size of the image the model saw (default: the family's own resize)")  # fmt: skip
     parse.add_argument(
-        "--min-pixels", type=_positive_int, metavar="N", help="the pixel budget's lower bound"
+        "--min-pixels", type=positive_int, metavar="N", help="the pixel budget's lower bound"
     )
     parse.add_argument(
-        "--max-pixels", type=_positive_int, metavar="N", help="the pixel budget's upper bound"
+        "--max-pixels", type=positive_int, metavar="N", help="the pixel budget's upper bound"
     )
     parse.set_defaults(func=cmd_parse)
 
@@ -152,11 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _run_options(p: argparse.ArgumentParser, *, timeout_help: str) -> None:
     """The options `run` and `replay` share."""
     p.add_argument("--dry-run", action="store_true", help="decide and log, but execute nothing")
-    p.add_argument("--timeout", type=_positive_float, default=15.0, metavar="S", help=timeout_help)
-    p.add_argument("--max-steps", type=_positive_int, default=50, metavar="N")
+    p.add_argument("--timeout", type=positive_float, default=15.0, metavar="S", help=timeout_help)
+    p.add_argument("--max-steps", type=positive_int, default=50, metavar="N")
     p.add_argument(
         "--max-seconds",
-        type=_positive_float,
+        type=positive_float,
         default=600.0,
         metavar="S",
         help="time budget for the whole run (default 600)",
@@ -204,7 +192,7 @@ def _run_options(p: argparse.ArgumentParser, *, timeout_help: str) -> None:
     )
     p.add_argument(
         "--settle-cap",
-        type=_positive_float,
+        type=positive_float,
         default=3.0,
         metavar="S",
         help="longest wait for the screen to stop changing (default 3)",
@@ -233,58 +221,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --- run --------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _virtual_display(size: str | None) -> Iterator[Any]:
-    if not size:
-        yield None
-        return
-    from .display import VirtualDisplay, parse_size
-
-    try:
-        width, height, depth = parse_size(size)
-    except ValueError as exc:
-        raise ConfigError(f"--virtual-display: {exc}") from None
-    with VirtualDisplay(width, height, depth) as vd:
-        yield vd
-
-
-@contextlib.contextmanager
-def launched(command: str | None, *, screen: Any, timeout: float = 20.0) -> Iterator[Any]:
-    """Start ``command`` (no shell), wait until its window has drawn, end it afterwards."""
-    if not command:
-        yield None
-        return
-    from .screen import SettleConfig, changed_fraction, wait_until_settled
-
-    argv = shlex.split(command)
-    if not argv or (shutil.which(argv[0]) is None and not Path(argv[0]).exists()):
-        raise ConfigError(f"--launch: cannot find the program {argv[0] if argv else command!r}.")
-    before = screen.capture()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + timeout
-        while changed_fraction(before.image, screen.capture().image) <= 0.001:
-            if proc.poll() is not None:
-                raise ConfigError(
-                    f"--launch: {command!r} exited with code {proc.returncode} before showing a window."
-                )
-            if time.monotonic() > deadline:
-                raise ConfigError(
-                    f"--launch: {command!r} showed nothing on the screen within {timeout:g} s."
-                )
-            time.sleep(0.05)
-        wait_until_settled(screen, config=SettleConfig(quiet_seconds=0.3, cap_seconds=5.0))
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from .policies import Policy, ScriptedPolicy, load_script
 
@@ -301,7 +237,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from .policies.steps import parse_task
 
         parse_task(args.task)  # unparseable steps stop here, before any display is touched
-        _require_ocr()
+        require_ocr()
 
     def make_policy(screen: Any) -> Policy:
         if scripted is not None:
@@ -353,7 +289,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         isinstance(s.attempts[-1].meta.get("target") if s.attempts else None, str)
         for s in recorded.steps
     ):
-        _require_ocr()
+        require_ocr()
     task = f"replay of {recorded.path.name}: {recorded.meta.task}"
 
     def make_policy(screen: Any) -> Any:
@@ -386,7 +322,7 @@ def _execute(
     from .screen import MssScreen, SettleConfig
     from .steplog import StepLog
 
-    region = _region(args.region)
+    region = region_option(args.region)
     if args.retries < 0:
         raise ConfigError("--retries must be 0 or more.")
     if args.run_dir is not None and args.run_dir.exists() and any(args.run_dir.iterdir()):
@@ -397,7 +333,7 @@ def _execute(
     log: StepLog | None = None
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        with _virtual_display(args.virtual_display) as vd:
+        with virtual_display(args.virtual_display) as vd:
             display = vd.display if vd is not None else os.environ.get("DISPLAY")
             executor: Executor
             if args.dry_run:
@@ -463,285 +399,5 @@ def _execute(
     return 0 if result.success else 1
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
-
-    path = write_report(args.run)
-    print(path)
-    return 0
-
-
-def cmd_runs(args: argparse.Namespace) -> int:
-    from .steplog import load_run
-
-    if args.runs_command == "show":
-        from .console import step_summary
-
-        loaded = load_run(args.run)
-        m = loaded.meta
-        print(f"task:     {m.task}")
-        print(f"policy:   {m.policy} · executor {m.executor}")
-        print(f"started:  {m.started_at}" + (f" · ended {m.ended_at}" if m.ended_at else ""))
-        print(
-            f"result:   {m.result.status} after {len(loaded.steps)} steps"
-            + (f" · answer: {m.result.answer}" if m.result.answer else "")
-        )
-        if m.result.message and not m.result.success:
-            print(f"message:  {m.result.message}")
-        for step in loaded.steps:
-            where = " ".join(f"@({x},{y})" for x, y in step.screen_points)
-            print(f"  {step.index:>3}  {step_summary(step):<56} {step.status} {where}".rstrip())
-        if loaded.damaged_lines:
-            print(f"  (lines {loaded.damaged_lines} of steps.jsonl could not be read)")
-        if (loaded.path / "report.html").exists():
-            print(f"report:   {loaded.path / 'report.html'}")
-        return 0
-    root = args.runs_root
-    rows = []
-    for path in sorted(root.iterdir()) if root.is_dir() else []:
-        if not (path / "run.json").exists():
-            continue
-        try:
-            loaded = load_run(path)
-        except UserError:
-            rows.append((path.name, "?", "damaged", "", ""))
-            continue
-        m = loaded.meta
-        rows.append((path.name, m.started_at[:19].replace("T", " "), m.result.status, str(len(loaded.steps)),
-                     m.task.replace("\n", " · ")[:60]))  # fmt: skip
-    if not rows:
-        print(f"no runs in {root}")
-        return 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    for col in ("run", "started (UTC)", "result", "steps", "task"):
-        table.add_column(col, no_wrap=col != "task")
-    for row in rows:
-        table.add_row(*row)
-    Console(highlight=False, width=200 if not sys.stdout.isatty() else None).print(table)
-    return 0
-
-
 def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
-
-
-def _region(text: str | None) -> Any:
-    from .geometry import Rect
-
-    if not text:
-        return None
-    try:
-        return Rect.parse(text)
-    except ValueError as exc:
-        raise ConfigError(f"--region: {exc}") from None
-
-
-def _require_ocr() -> None:
-    from .errors import MissingDependency
-
-    if importlib.util.find_spec("rapidocr") is None:
-        raise MissingDependency(
-            "RapidOCR (the offline OCR engine the step-follower grounds targets with)",
-            "Install it with `pip install 'screenagent[ocr]'`, or give --script FILE.",
-        )
-
-
-def cmd_ground(args: argparse.Namespace) -> int:
-    from PIL import Image, UnidentifiedImageError
-
-    from .grounding import Grounder, parse_target
-    from .screen import MssScreen
-
-    target = parse_target(args.target)
-    if target.kind != "image":
-        _require_ocr()
-    grounder = Grounder()
-    if args.image is not None:
-        try:
-            with Image.open(args.image) as im:
-                image = im.convert("RGB")
-        except (OSError, UnidentifiedImageError) as exc:
-            raise ConfigError(f"Cannot read the image {args.image}: {exc}.") from None
-        return _print_grounding(grounder, target, image, args.json)
-    region = _region(args.region)
-    with _virtual_display(args.virtual_display) as vd:
-        display = vd.display if vd is not None else os.environ.get("DISPLAY")
-        with (
-            MssScreen(monitor=args.monitor, region=region, display=display) as screen,
-            launched(args.launch, screen=screen),
-        ):
-            return _print_grounding(grounder, target, screen.capture().image, args.json)
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> int:
-    from .grounding import GroundingError
-
-    try:
-        found = grounder.locate(target, image)
-    except GroundingError as exc:
-        if as_json:
-            print(
-                json.dumps(
-                    {
-                        "error": str(exc),
-                        "target": str(target),
-                        "candidates": [
-                            {"text": c.text, "box": c.box.as_list(), "score": round(c.score, 4)}
-                            for c in exc.candidates[:10]
-                        ],
-                    },
-                    ensure_ascii=False,
-                )
-            )
-        print(f"screenagent: {exc}", file=sys.stderr)
-        return 1
-    if as_json:
-        print(json.dumps(found.to_json(), ensure_ascii=False))
-    else:
-        print(
-            f"{found.x} {found.y}  {found.text!r} box {found.box.as_list()} score {found.score:.2f} ({found.grounded_by})"
-        )
-    return 0
-
-
-# --- schema, doctor ---------------------------------------------------------------------------
-
-
-def _size(text: str, option: str) -> tuple[int, int]:
-    from .display import parse_size
-
-    try:
-        w, h, _ = parse_size(text)
-    except ValueError as exc:
-        raise ConfigError(f"{option}: {exc}") from None
-    return w, h
-
-
-def cmd_parse(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from .actions import action_to_json
-    from .dialects import get_dialect, to_actions
-    from .policies.base import InvalidOutput
-
-    dialect = get_dialect(args.family)
-    width, height = _size(args.image_size, "--image-size")
-    if args.model_input_size:
-        model_size = _size(args.model_input_size, "--model-input-size")
-    else:
-        resize = dialect.resize
-        if resize is not None and (args.min_pixels or args.max_pixels):
-            resize = dataclasses.replace(
-                resize,
-                min_pixels=args.min_pixels or resize.min_pixels,
-                max_pixels=args.max_pixels or resize.max_pixels,
-            )
-        model_size = dialect.model_input_size(width, height, resize)
-    raw = sys.stdin.read()
-    try:
-        answer = dialect.parse(raw, model_size)
-        actions = to_actions(answer, image_width=width, image_height=height)
-    except InvalidOutput as exc:
-        print(f"screenagent: no valid action in the {dialect.id} answer: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps([action_to_json(a, redact_secret=False) for a in actions], ensure_ascii=False))
-    return 0
-
-
-def cmd_schema(args: argparse.Namespace) -> int:
-    from .actions import action_json_schema
-
-    print(json.dumps(action_json_schema(), indent=2))
-    return 0
-
-
-def cmd_doctor(args: argparse.Namespace) -> int:
-    with _virtual_display(args.virtual_display) as vd:
-        return _doctor(vd.display if vd is not None else os.environ.get("DISPLAY"))
-
-
-def _doctor(display: str | None) -> int:
-    from .errors import UserError as _UserError
-    from .screen import MssScreen
-
-    problems = 0
-
-    def report(ok: bool | None, what: str, detail: str) -> None:
-        nonlocal problems
-        mark = {True: "ok  ", False: "FAIL", None: "info"}[ok]
-        if ok is False:
-            problems += 1
-        print(f"[{mark}] {what}: {detail}")
-
-    import platform
-
-    report(
-        None, "screenagent", f"{__version__} on Python {platform.python_version()} ({sys.platform})"
-    )
-    if sys.platform.startswith("linux"):
-        report(None, "DISPLAY", display or "not set")
-        if os.environ.get("WAYLAND_DISPLAY"):
-            report(
-                None,
-                "Wayland",
-                "a Wayland session: only XWayland windows can be captured and driven",
-            )
-    xvfb = shutil.which("Xvfb")
-    report(
-        None if sys.platform != "linux" else bool(xvfb),
-        "Xvfb",
-        xvfb or "not found (apt-get install xvfb) - needed for --virtual-display",
-    )
-    xclip = shutil.which("xclip")
-    report(
-        None,
-        "xclip",
-        xclip or "not found: pasting still works; a previous clipboard is not restored",
-    )
-    mss_size = None
-    try:
-        with MssScreen(display=display) as screen:
-            frame = screen.capture()
-            mons = screen.monitors()
-            mss_size = (mons[0].width, mons[0].height)
-            report(
-                True, "capture (mss)", f"{frame.width}x{frame.height} from monitor {screen.monitor}"
-            )
-            for i, m in enumerate(mons):
-                report(None, f"monitor {i}", f"{m}{' (whole desktop)' if i == 0 else ''}")
-    except _UserError as exc:
-        report(False, "capture (mss)", str(exc))
-    try:
-        from .pyautogui_executor import PyAutoGUIExecutor
-
-        size = PyAutoGUIExecutor(display=display).screen_size()
-        report(True, "input (pyautogui)", f"desktop {size[0]}x{size[1]}")
-        if mss_size:
-            factor = mss_size[0] / size[0]
-            report(
-                None,
-                "scale",
-                f"{factor:g} capture pixels per input point"
-                + (" (HiDPI: screenagent maps coordinates for you)" if factor != 1 else ""),
-            )
-    except _UserError as exc:
-        report(False, "input (pyautogui)", str(exc))
-    extras = {
-        "transformers": ("torch", "transformers"),
-        "ocr": ("rapidocr", "onnxruntime"),
-        "serving": ("fastapi", "uvicorn", "openai"),
-    }
-    for extra, modules in extras.items():
-        missing = [m for m in modules if importlib.util.find_spec(m) is None]
-        report(
-            None,
-            f"extra [{extra}]",
-            "installed"
-            if not missing
-            else f"not installed (missing {', '.join(missing)}): pip install 'screenagent[{extra}]'",
-        )
-    return 0 if problems == 0 else 1

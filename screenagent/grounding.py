@@ -28,7 +28,8 @@ from typing import Literal
 
 from PIL import Image
 
-from .errors import ConfigError, MissingDependency
+from .errors import ConfigError
+from .image_match import match_template
 from .ocr import Box, CachedOcr, OcrEngine, OcrLine, RapidOcrEngine
 
 Relation = Literal["near", "left of", "right of", "above", "below", "in"]
@@ -564,86 +565,15 @@ class Grounder:
         )
 
     def _image_candidates(self, t: Target, image: Image.Image) -> list[Candidate]:
-        try:
-            import cv2
-            import numpy as np
-        except ImportError as exc:
-            raise MissingDependency(
-                "OpenCV (for image: targets)", "Install it with `pip install 'screenagent[ocr]'`."
-            ) from exc
         path = Path(t.value)
         if not path.is_absolute():
             path = self.base_dir / path
         try:
-            with Image.open(path) as tpl_img:
-                tpl = np.asarray(tpl_img.convert("L"))
+            with Image.open(path) as tpl:
+                template = tpl.convert("L")
         except OSError as exc:
             raise ConfigError(f"Cannot read the image target {path}: {exc}.") from None
-        screen = np.asarray(image.convert("L"))
-        found: list[Candidate] = []
-        for scale in (1.0, 0.9, 1.1, 0.8, 1.25, 0.75, 1.5, 2.0, 0.5):
-            th, tw = round(tpl.shape[0] * scale), round(tpl.shape[1] * scale)
-            if th < 4 or tw < 4 or th > screen.shape[0] or tw > screen.shape[1]:
-                continue
-            scaled = (
-                tpl if scale == 1.0 else cv2.resize(tpl, (tw, th), interpolation=cv2.INTER_AREA)
-            )
-            if float(scaled.std()) < 1e-3:
-                continue  # a flat template matches everywhere and nowhere
-            result = cv2.matchTemplate(screen, scaled, cv2.TM_CCOEFF_NORMED)
-            ys, xs = np.where(result >= self.image_threshold)
-            for y, x in zip(ys.tolist(), xs.tolist(), strict=True):
-                score = float(result[y, x])
-                found.append(
-                    Candidate(
-                        text=f"image:{t.value}",
-                        box=Box(x1=x, y1=y, x2=x + tw, y2=y + th),
-                        score=score,
-                        grounded_by="image",
-                    )
-                )
-        # Non-maximum suppression: keep the best of overlapping matches.
-        found.sort(key=lambda c: -c.score)
-        kept: list[Candidate] = []
-        for c in found:
-            cx, cy = c.point
-            if not any(k.box.contains_point(cx, cy) for k in kept):
-                kept.append(c)
-        return kept
-
-
-def field_beside(image: Image.Image, label: Box, *, reach: int = 400) -> tuple[int, int] | None:
-    """Where to click to type into the field that a text label names.
-
-    Forms put the field right of its label or below it. Walking from the label's edge along
-    its centre line, the first change from the background colour is the field's border; the
-    click goes a little inside it. Returns None when no such edge is within ``reach`` pixels
-    (then the label itself is the best guess: some toolkits focus the field on a label click).
-    """
-    rgb = image.convert("RGB")
-    loaded = rgb.load()
-    if loaded is None:  # pragma: no cover
-        return None
-
-    def px(x: int, y: int) -> tuple[int, int, int]:
-        value = loaded[x, y]
-        return value if isinstance(value, tuple) else (int(value),) * 3  # type: ignore[return-value]
-
-    def differs(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
-        return max(abs(int(x) - int(y)) for x, y in zip(a, b, strict=False)) > 40
-
-    cx, cy = label.center
-    # to the right, along the label's centre row
-    start = min(label.x2 + 2, rgb.width - 1)
-    background = px(start, cy)
-    for x in range(start, min(rgb.width, start + reach)):
-        if differs(px(x, cy), background):
-            inside = min(rgb.width - 1, x + 12)
-            return inside, cy
-    # below, along the label's centre column (a field under its label)
-    start = min(label.y2 + 2, rgb.height - 1)
-    background = px(cx, start)
-    for y in range(start, min(rgb.height, start + reach // 4)):
-        if differs(px(cx, y), background):
-            return cx, min(rgb.height - 1, y + 8)
-    return None
+        return [
+            Candidate(text=f"image:{t.value}", box=box, score=score, grounded_by="image")
+            for box, score in match_template(image, template, threshold=self.image_threshold)
+        ]

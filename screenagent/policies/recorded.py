@@ -22,7 +22,8 @@ from PIL import Image
 from ..actions import Action, Done, Type, describe, parse_action
 from ..errors import ConfigError
 from ..geometry import Frame
-from ..grounding import Grounder, Grounding, TargetNotFound, field_beside
+from ..grounding import Grounder, Grounding, TargetNotFound
+from ..image_match import field_beside, match_template
 from ..ocr import Box
 from ..screen import Screen, changed_fraction
 from ..steplog import LoadedRun, StepRecord
@@ -156,21 +157,13 @@ class RecordedRunPolicy:
         if self.reground:
 
             def by_patch(image: Image.Image) -> Grounding:
-                import cv2
-                import numpy as np
-
-                result = cv2.matchTemplate(
-                    np.asarray(image.convert("L")),
-                    np.asarray(patch.convert("L")),
-                    cv2.TM_CCOEFF_NORMED,
-                )
-                _, score, _, (px, py) = cv2.minMaxLoc(result)
-                if score < 0.9:
+                matches = match_template(image, patch, threshold=0.9, scales=(1.0,))
+                if not matches:
                     raise TargetNotFound(
-                        f"{what} is not on the screen (best match {score:.2f})", target=what
+                        f"{what} is not on the screen (no match scored 0.90 or more)", target=what
                     )
-                box = Box(x1=px, y1=py, x2=px + patch.width, y2=py + patch.height)
-                return Grounding(target=what, x=px + dx, y=py + dy, box=box, text="", score=float(score),
+                box, score = matches[0]
+                return Grounding(target=what, x=box.x1 + dx, y=box.y1 + dy, box=box, text="", score=score,
                                  grounded_by="image")  # fmt: skip
 
             return by_patch, what + " (found by image)"

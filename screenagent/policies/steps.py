@@ -42,7 +42,8 @@ from ..actions import (
 )
 from ..errors import ConfigError
 from ..geometry import Frame
-from ..grounding import Grounder, Grounding, GroundingError, field_beside, parse_target
+from ..grounding import Grounder, Grounding, GroundingError, parse_target
+from ..image_match import field_beside
 from ..screen import Screen, SettleConfig, wait_until_settled
 from .base import Proposal, StepContext
 

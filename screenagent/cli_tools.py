@@ -1,0 +1,262 @@
+"""The `screenagent` commands that inspect rather than run: ground, parse, schema, doctor,
+report and runs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import sys
+from typing import Any
+
+from . import __version__
+from .cli_support import launched, region_option, require_ocr, size_option, virtual_display
+from .errors import ConfigError, UserError
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    path = write_report(args.run)
+    print(path)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .steplog import load_run
+
+    if args.runs_command == "show":
+        from .console import step_summary
+
+        loaded = load_run(args.run)
+        m = loaded.meta
+        print(f"task:     {m.task}")
+        print(f"policy:   {m.policy} · executor {m.executor}")
+        print(f"started:  {m.started_at}" + (f" · ended {m.ended_at}" if m.ended_at else ""))
+        print(
+            f"result:   {m.result.status} after {len(loaded.steps)} steps"
+            + (f" · answer: {m.result.answer}" if m.result.answer else "")
+        )
+        if m.result.message and not m.result.success:
+            print(f"message:  {m.result.message}")
+        for step in loaded.steps:
+            where = " ".join(f"@({x},{y})" for x, y in step.screen_points)
+            print(f"  {step.index:>3}  {step_summary(step):<56} {step.status} {where}".rstrip())
+        if loaded.damaged_lines:
+            print(f"  (lines {loaded.damaged_lines} of steps.jsonl could not be read)")
+        if (loaded.path / "report.html").exists():
+            print(f"report:   {loaded.path / 'report.html'}")
+        return 0
+    root = args.runs_root
+    rows = []
+    for path in sorted(root.iterdir()) if root.is_dir() else []:
+        if not (path / "run.json").exists():
+            continue
+        try:
+            loaded = load_run(path)
+        except UserError:
+            rows.append((path.name, "?", "damaged", "", ""))
+            continue
+        m = loaded.meta
+        rows.append((path.name, m.started_at[:19].replace("T", " "), m.result.status, str(len(loaded.steps)),
+                     m.task.replace("\n", " · ")[:60]))  # fmt: skip
+    if not rows:
+        print(f"no runs in {root}")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for col in ("run", "started (UTC)", "result", "steps", "task"):
+        table.add_column(col, no_wrap=col != "task")
+    for row in rows:
+        table.add_row(*row)
+    Console(highlight=False, width=200 if not sys.stdout.isatty() else None).print(table)
+    return 0
+
+
+def cmd_ground(args: argparse.Namespace) -> int:
+    from PIL import Image, UnidentifiedImageError
+
+    from .grounding import Grounder, parse_target
+    from .screen import MssScreen
+
+    target = parse_target(args.target)
+    if target.kind != "image":
+        require_ocr()
+    grounder = Grounder()
+    if args.image is not None:
+        try:
+            with Image.open(args.image) as im:
+                image = im.convert("RGB")
+        except (OSError, UnidentifiedImageError) as exc:
+            raise ConfigError(f"Cannot read the image {args.image}: {exc}.") from None
+        return _print_grounding(grounder, target, image, args.json)
+    region = region_option(args.region)
+    with virtual_display(args.virtual_display) as vd:
+        display = vd.display if vd is not None else os.environ.get("DISPLAY")
+        with (
+            MssScreen(monitor=args.monitor, region=region, display=display) as screen,
+            launched(args.launch, screen=screen),
+        ):
+            return _print_grounding(grounder, target, screen.capture().image, args.json)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> int:
+    from .grounding import GroundingError
+
+    try:
+        found = grounder.locate(target, image)
+    except GroundingError as exc:
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "error": str(exc),
+                        "target": str(target),
+                        "candidates": [
+                            {"text": c.text, "box": c.box.as_list(), "score": round(c.score, 4)}
+                            for c in exc.candidates[:10]
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        print(f"screenagent: {exc}", file=sys.stderr)
+        return 1
+    if as_json:
+        print(json.dumps(found.to_json(), ensure_ascii=False))
+    else:
+        print(
+            f"{found.x} {found.y}  {found.text!r} box {found.box.as_list()} score {found.score:.2f} ({found.grounded_by})"
+        )
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .actions import action_to_json
+    from .dialects import get_dialect, to_actions
+    from .policies.base import InvalidOutput
+
+    dialect = get_dialect(args.family)
+    width, height = size_option(args.image_size, "--image-size")
+    if args.model_input_size:
+        model_size = size_option(args.model_input_size, "--model-input-size")
+    else:
+        resize = dialect.resize
+        if resize is not None and (args.min_pixels or args.max_pixels):
+            resize = dataclasses.replace(
+                resize,
+                min_pixels=args.min_pixels or resize.min_pixels,
+                max_pixels=args.max_pixels or resize.max_pixels,
+            )
+        model_size = dialect.model_input_size(width, height, resize)
+    raw = sys.stdin.read()
+    try:
+        answer = dialect.parse(raw, model_size)
+        actions = to_actions(answer, image_width=width, image_height=height)
+    except InvalidOutput as exc:
+        print(f"screenagent: no valid action in the {dialect.id} answer: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps([action_to_json(a, redact_secret=False) for a in actions], ensure_ascii=False))
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .actions import action_json_schema
+
+    print(json.dumps(action_json_schema(), indent=2))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    with virtual_display(args.virtual_display) as vd:
+        return _doctor(vd.display if vd is not None else os.environ.get("DISPLAY"))
+
+
+def _doctor(display: str | None) -> int:
+    from .errors import UserError as _UserError
+    from .screen import MssScreen
+
+    problems = 0
+
+    def report(ok: bool | None, what: str, detail: str) -> None:
+        nonlocal problems
+        mark = {True: "ok  ", False: "FAIL", None: "info"}[ok]
+        if ok is False:
+            problems += 1
+        print(f"[{mark}] {what}: {detail}")
+
+    import platform
+
+    report(
+        None, "screenagent", f"{__version__} on Python {platform.python_version()} ({sys.platform})"
+    )
+    if sys.platform.startswith("linux"):
+        report(None, "DISPLAY", display or "not set")
+        if os.environ.get("WAYLAND_DISPLAY"):
+            report(
+                None,
+                "Wayland",
+                "a Wayland session: only XWayland windows can be captured and driven",
+            )
+    xvfb = shutil.which("Xvfb")
+    report(
+        None if sys.platform != "linux" else bool(xvfb),
+        "Xvfb",
+        xvfb or "not found (apt-get install xvfb) - needed for --virtual-display",
+    )
+    xclip = shutil.which("xclip")
+    report(
+        None,
+        "xclip",
+        xclip or "not found: pasting still works; a previous clipboard is not restored",
+    )
+    mss_size = None
+    try:
+        with MssScreen(display=display) as screen:
+            frame = screen.capture()
+            mons = screen.monitors()
+            mss_size = (mons[0].width, mons[0].height)
+            report(
+                True, "capture (mss)", f"{frame.width}x{frame.height} from monitor {screen.monitor}"
+            )
+            for i, m in enumerate(mons):
+                report(None, f"monitor {i}", f"{m}{' (whole desktop)' if i == 0 else ''}")
+    except _UserError as exc:
+        report(False, "capture (mss)", str(exc))
+    try:
+        from .pyautogui_executor import PyAutoGUIExecutor
+
+        size = PyAutoGUIExecutor(display=display).screen_size()
+        report(True, "input (pyautogui)", f"desktop {size[0]}x{size[1]}")
+        if mss_size:
+            factor = mss_size[0] / size[0]
+            report(
+                None,
+                "scale",
+                f"{factor:g} capture pixels per input point"
+                + (" (HiDPI: screenagent maps coordinates for you)" if factor != 1 else ""),
+            )
+    except _UserError as exc:
+        report(False, "input (pyautogui)", str(exc))
+    extras = {
+        "transformers": ("torch", "transformers"),
+        "ocr": ("rapidocr", "onnxruntime"),
+        "serving": ("fastapi", "uvicorn", "openai"),
+    }
+    for extra, modules in extras.items():
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        report(
+            None,
+            f"extra [{extra}]",
+            "installed"
+            if not missing
+            else f"not installed (missing {', '.join(missing)}): pip install 'screenagent[{extra}]'",
+        )
+    return 0 if problems == 0 else 1
