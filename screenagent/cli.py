@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .cli_models import add_model_options, model_policy
 from .cli_support import (
     launched,
     positive_float,
@@ -26,6 +27,12 @@ from .cli_support import (
 )
 from .cli_tools import cmd_doctor, cmd_ground, cmd_parse, cmd_report, cmd_runs, cmd_schema
 from .errors import ConfigError, UserError
+
+
+def _family_ids() -> list[str]:
+    from .dialects import FAMILIES
+
+    return sorted(FAMILIES)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,19 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(with --script: a label for the run)",
     )
     run.add_argument("--script", type=Path, metavar="FILE", help="JSON list of actions to play")
-    run.add_argument(
-        "--model",
-        metavar="hf:PATH",
-        help="let a vision-language model decide (hf:<folder or hub id>)",
-    )
-    run.add_argument(
-        "--family", metavar="ID", help="the model's family (default: detected from its name)"
-    )
-    run.add_argument("--device", help="cuda, cuda:1, mps, cpu or auto (default: the best one)")
-    run.add_argument("--dtype", help="bf16, fp16 or fp32 (default: by device)")
-    run.add_argument(
-        "--max-pixels", type=positive_int, metavar="N", help="the model's image pixel budget"
-    )
+    add_model_options(run, composed=True)
     _run_options(run, timeout_help="how long each step waits for its target to appear (default 15)")
     run.set_defaults(func=cmd_run)
 
@@ -98,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--image", type=Path, metavar="PNG", help="look in this image, not on the screen"
     )
     ground.add_argument("--json", action="store_true", help="print one JSON object")
+    add_model_options(ground, composed=False)
     ground.add_argument("--monitor", type=int, metavar="N")
     ground.add_argument("--region", metavar="X,Y,W,H")
     ground.add_argument("--virtual-display", metavar="WxH")
@@ -113,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         "coordinates in pixels of the original image.",
     )
     parse.add_argument(
-        "--family", required=True, help="model family id (e.g. ui-tars-1.5, qwen2.5-vl)"
+        "--family", required=True, metavar="ID", help="model family: " + ", ".join(_family_ids())
     )
     parse.add_argument(
         "--image-size", required=True, metavar="WxH", help="size of the original screenshot"
@@ -227,13 +223,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     _verbose(args)
     scripted: ScriptedPolicy | None = None
     vlm: Policy | None = None
-    if args.script is not None and args.model:
-        raise ConfigError("Give --script or --model, not both.")
+    if args.script is not None and (args.model or args.planner):
+        raise ConfigError("Give --script or a model (--model, --planner), not both.")
     if args.script is not None:
         scripted = ScriptedPolicy(load_script(args.script), source=f"script {args.script}")
-    elif args.model:
-        vlm = _vlm_policy(args)
     else:
+        vlm = model_policy(args)
+    if scripted is None and vlm is None:
         from .policies.steps import parse_task
 
         parse_task(args.task)  # unparseable steps stop here, before any display is touched
@@ -250,33 +246,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     settings = {
         "script": str(args.script) if args.script else None, "timeout": args.timeout,
-        "model": args.model, "family": getattr(vlm, "name", None),
+        "model": args.model, "planner": args.planner, "grounder": args.grounder if args.planner else None,
+        "base_url": args.base_url, "policy": getattr(vlm, "name", None),
     }  # fmt: skip
     return _execute(args, task=args.task, make_policy=make_policy, settings=settings)
-
-
-def _vlm_policy(args: argparse.Namespace) -> Any:
-    from .dialects import get_dialect
-    from .policies.vlm import VLMPolicy, detect_family
-
-    kind, _, name = args.model.partition(":")
-    if kind != "hf" or not name:
-        raise ConfigError(
-            f"--model {args.model!r}: give hf:<local folder or hub id> (OpenAI-compatible servers are not "
-            "wired into this build yet)."
-        )
-    family = args.family or detect_family(name)
-    if family is None:
-        raise ConfigError(
-            f"Cannot tell the family of {name!r} from its name: give --family (e.g. ui-tars-1.5)."
-        )
-    dialect = get_dialect(family)
-    from .backends import TransformersBackend
-
-    backend = TransformersBackend(
-        name, device=args.device, dtype=args.dtype, max_pixels=args.max_pixels
-    )
-    return VLMPolicy(backend, dialect)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -83,10 +83,17 @@ def cmd_ground(args: argparse.Namespace) -> int:
     from .grounding import Grounder, parse_target
     from .screen import MssScreen
 
-    target = parse_target(args.target)
-    if target.kind != "image":
-        require_ocr()
-    grounder = Grounder()
+    grounder: Any
+    if args.model:
+        from .cli_models import model_grounder
+
+        target: Any = args.target  # a description in words, for the model
+        grounder = model_grounder(args.model, args)
+    else:
+        target = parse_target(args.target)
+        if target.kind != "image":
+            require_ocr()
+        grounder = Grounder()
     if args.image is not None:
         try:
             with Image.open(args.image) as im:
@@ -107,9 +114,20 @@ def cmd_ground(args: argparse.Namespace) -> int:
 
 def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> int:
     from .grounding import GroundingError
+    from .policies.base import InvalidOutput
 
     try:
         found = grounder.locate(target, image)
+    except InvalidOutput as exc:
+        if as_json:
+            print(
+                json.dumps(
+                    {"error": str(exc), "target": str(target), "raw": exc.raw}, ensure_ascii=False
+                )
+            )
+        print(f"screenagent: the model's answer names no usable point: {exc}\nraw answer: {exc.raw!r}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     except GroundingError as exc:
         if as_json:
             print(
@@ -137,8 +155,6 @@ def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> i
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    import dataclasses
-
     from .actions import action_to_json
     from .dialects import get_dialect, to_actions
     from .policies.base import InvalidOutput
@@ -148,14 +164,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if args.model_input_size:
         model_size = size_option(args.model_input_size, "--model-input-size")
     else:
-        resize = dialect.resize
-        if resize is not None and (args.min_pixels or args.max_pixels):
-            resize = dataclasses.replace(
-                resize,
-                min_pixels=args.min_pixels or resize.min_pixels,
-                max_pixels=args.max_pixels or resize.max_pixels,
-            )
-        model_size = dialect.model_input_size(width, height, resize)
+        prep = dialect.image_prep(args.min_pixels, args.max_pixels)
+        model_size = dialect.model_input_size(width, height, prep)
     raw = sys.stdin.read()
     try:
         answer = dialect.parse(raw, model_size)

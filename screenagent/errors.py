@@ -28,3 +28,8 @@ class MissingDependency(UserError):
         super().__init__(f"{what} is not installed. {hint}")
         self.what = what
         self.hint = hint
+
+
+class BackendError(UserError):
+    """The model could not be asked: its server is unreachable, refused the request, or kept
+    failing after the bounded retries."""

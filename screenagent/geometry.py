@@ -191,8 +191,10 @@ class ModelSpace:
         return cls(kind="pixels", width=width, height=height)
 
     def describe(self) -> str:
-        if self.kind == "relative":
+        if self.kind == "relative" and self.width == self.height:
             return f"relative 0-{self.width:g}"
+        if self.kind == "relative":
+            return f"relative 0-{self.width:g} by 0-{self.height:g}"
         return f"pixels of a {self.width:g}x{self.height:g} model input"
 
 

@@ -183,6 +183,11 @@ _fragments = st.sampled_from([
     "<tool_call>", "</tool_call>", '{"name": "computer_use", "arguments": {"action": "click", "coordinate": [',
     "]}}", "```json\n[", '{"point_2d": [', "], \"label\": \"x\"}", "\n\n", ",", "'", '"', "\\", "(", ")",
     "type(content='", "finished(", "scroll(direction='up')", "-", "999999", "0.5", "1e9", "nan",
+    "pyautogui.click(x=", ", y=", "pyautogui.dragTo(", "pyautogui.scroll(", "computer.terminate(status='success')",
+    "```python\n", "```", "Click(", "<box>(", "),(", "</box>", "Grounded Operation:", "CLICK(box=[[", "]])",
+    "TYPE(", "text='", "GESTURE(actions=[KEY_DOWN(key='", '{"x": ', ', "y": ', "<think>", "</think>",
+    '{"action": "left_click", "coordinate": [', '{"type": "computer_call", "action": {"type": "click", "x": ',
+    '"actions": [', '{"type": "scroll", "scroll_y": ', "<|pointer_pad|>", "{'action_type': 4, 'click_point': (",
 ])  # fmt: skip
 
 

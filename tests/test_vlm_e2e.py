@@ -50,7 +50,7 @@ def tiny_model(
         round(cx * mw / shot.width),
         round(cy * mh / shot.height),
     )  # the button in the model's space
-    prompt = get_dialect("ui-tars-1.5").next_action_prompt(TASK, "")
+    prompt = get_dialect("ui-tars-1.5").next_action_prompt(TASK, "", (mw, mh)).user
     answer = f"Thought: the Submit button sends the form\nAction: click(start_box='<|box_start|>({mx},{my})<|box_end|>')"
     folder = build_tiny_qwen25vl(tmp / "model", [prompt, answer], max_pixels=max_pixels)
     loss = overfit(folder, shot, prompt, answer)
@@ -72,7 +72,7 @@ def test_backend_and_dialect_on_the_tiny_model(tiny_model: tuple[Path, list[int]
             frame = screen.capture()
         dialect = get_dialect("ui-tars-1.5")
         completion = TransformersBackend(str(folder)).complete(
-            system=None, prompt=dialect.next_action_prompt(TASK, ""), image=frame.image
+            system=None, prompt=dialect.next_action_prompt(TASK, "", (280, 168)).user, image=frame.image
         )
         assert completion.model_input_size == (
             280,
@@ -94,7 +94,9 @@ def test_run_with_the_model_clicks_the_real_button(
     folder, _ = tiny_model
     time.sleep(0.3)
     run_dir = tmp_path / "run"
+    # the tiny model was trained at its own small pixel budget, not UI-TARS-1.5's default
     proc = cli("run", TASK, "--model", f"hf:{folder}", "--family", "ui-tars-1.5", "--max-steps", "1",
+               "--min-pixels", "3136", "--max-pixels", str(28 * 28 * 64),
                "--run-dir", str(run_dir), env=dict(xdisplay.env), timeout=300)  # fmt: skip
     assert proc.returncode == 1, proc.stderr  # one step allowed, no "finished": max_steps
     assert "result: max_steps after 1 step" in proc.stderr

@@ -6,9 +6,10 @@ from typing import Protocol
 
 from PIL import Image
 
+from .openai_backend import OpenAIBackend
 from .transformers_backend import Completion, TransformersBackend
 
-__all__ = ["Backend", "Completion", "TransformersBackend"]
+__all__ = ["Backend", "Completion", "OpenAIBackend", "TransformersBackend"]
 
 
 class Backend(Protocol):

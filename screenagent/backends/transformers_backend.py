@@ -123,6 +123,8 @@ class TransformersBackend:
         max_new_tokens: Generation limit.
     """
 
+    resizes_images = True
+    """The processor resizes the image itself and the backend reports the size it chose."""
     _cache: ClassVar[dict[tuple[Any, ...], tuple[Any, Any]]] = {}
     """Loaded (model, processor) per path and settings: a model is loaded once per process."""
     _lock = threading.Lock()

@@ -10,11 +10,13 @@ evaluated. Anything unusable raises `InvalidOutput`, which the loop feeds back t
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from PIL import Image
 from pydantic import ValidationError
 
 from ..actions import Action, check_bounds, format_validation_error, parse_action
@@ -40,13 +42,41 @@ class ParsedAnswer:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Resize:
-    """A family's image resize (Qwen ``smart_resize``); None for families that see the image
-    as it is, or whose coordinates are relative."""
+class Prompt:
+    """What is sent with the screenshot: the user turn and, for families trained with one,
+    a system message."""
+
+    user: str
+    system: str | None = None
+
+
+class ImagePrep:
+    """How a family's image is prepared: the size the model sees and the image to send.
+
+    ``model_size`` is the size of the model's coordinate frame for this screenshot (what a
+    dialect's parser receives); ``prepare`` returns the image to send. When the model's own
+    processor does the same resize (``processor_resizes``), a local backend may send the frame
+    as it is and report the size the processor chose instead.
+    """
+
+    processor_resizes = False
+
+    def model_size(self, width: int, height: int) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def prepare(self, image: Image.Image) -> Image.Image:
+        size = self.model_size(*image.size)
+        return image if size == image.size else image.resize(size, Image.Resampling.BICUBIC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resize(ImagePrep):
+    """Qwen ``smart_resize`` (Qwen2-VL, 2.5-VL, 3-VL and the models built on them)."""
 
     factor: int = 28
     min_pixels: int = 3136
     max_pixels: int = 12845056
+    processor_resizes = True
 
     def model_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) of the image the model sees."""
@@ -61,33 +91,108 @@ class Resize:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ScaleToTarget(ImagePrep):
+    """Downscale to the first listed size whose aspect ratio matches within ``tolerance`` and
+    that is smaller than the screenshot (Anthropic's computer-use reference: XGA, WXGA,
+    FWXGA); otherwise send the screenshot as it is."""
+
+    targets: tuple[tuple[int, int], ...]
+    tolerance: float = 0.02
+
+    def model_size(self, width: int, height: int) -> tuple[int, int]:
+        ratio = width / height
+        for tw, th in self.targets:
+            if abs(tw / th - ratio) < self.tolerance and tw < width:
+                return tw, th
+        return width, height
+
+
+@dataclass(frozen=True, kw_only=True)
+class PadToCanvas(ImagePrep):
+    """Fit inside a fixed canvas keeping the aspect ratio, pasted at (0, 0) on white
+    (Phi-Ground: 1008x672). ``model_size`` is the size of the pasted image, not the canvas:
+    coordinates in the white margin are outside the screenshot."""
+
+    canvas: tuple[int, int]
+
+    def model_size(self, width: int, height: int) -> tuple[int, int]:
+        cw, ch = self.canvas
+        if width / height > cw / ch:
+            return cw, max(1, int(cw / (width / height)))
+        return max(1, int(ch * (width / height))), ch
+
+    def prepare(self, image: Image.Image) -> Image.Image:
+        inner = image.convert("RGB").resize(self.model_size(*image.size), Image.Resampling.LANCZOS)
+        canvas = Image.new("RGB", self.canvas, (255, 255, 255))
+        canvas.paste(inner, (0, 0))
+        return canvas
+
+
+GroundingPrompt = Callable[[str, tuple[int, int]], Prompt]
+"""(target description, model-input size) -> the prompt."""
+AgentPrompt = Callable[[str, str, tuple[int, int]], Prompt]
+"""(task, earlier steps as text, model-input size) -> the prompt."""
+
+
+def _plain(target: str, size: tuple[int, int]) -> Prompt:
+    return Prompt(user=target)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Dialect:
     """One model family's contract.
 
     Attributes:
         id: The family id (``ui-tars-1.5``, ``qwen2.5-vl`` ...).
         parse: Raw text and the model-input size -> a ParsedAnswer (raises InvalidOutput).
-        resize: The family's default resize, if its coordinates are pixels of a resized image.
-        grounding_prompt: The family's official grounding prompt for a target description.
+        resize: How the image is prepared (None: the model sees the screenshot as it is).
+        grounding: The family's official grounding prompt for a target description.
+        agent: The family's next-action prompt; None: the grounding prompt of the task plus
+            the earlier steps.
         notes: Where the format comes from.
     """
 
     id: str
     parse: Callable[[str, tuple[int, int]], ParsedAnswer]
-    resize: Resize | None = None
-    grounding_prompt: Callable[[str], str] = field(default=lambda target: target)
-    agent_prompt: Callable[[str, str], str] | None = None
-    """(task, history as text) -> the next-action prompt; None: the grounding prompt of the task."""
+    resize: ImagePrep | None = None
+    grounding: GroundingPrompt = _plain
+    agent: AgentPrompt | None = None
     notes: str = ""
 
-    def next_action_prompt(self, task: str, history: str) -> str:
-        if self.agent_prompt is not None:
-            return self.agent_prompt(task, history)
-        prompt = self.grounding_prompt(task)
-        return f"{prompt}\n\nPrevious actions:\n{history}" if history else prompt
+    def grounding_prompt(self, target: str, size: tuple[int, int]) -> Prompt:
+        return self.grounding(target, size)
+
+    def next_action_prompt(self, task: str, history: str, size: tuple[int, int]) -> Prompt:
+        if self.agent is not None:
+            return self.agent(task, history, size)
+        prompt = self.grounding(task, size)
+        if not history:
+            return prompt
+        return Prompt(user=f"{prompt.user}\n\nPrevious actions:\n{history}", system=prompt.system)
+
+    def image_prep(
+        self, min_pixels: int | None = None, max_pixels: int | None = None
+    ) -> ImagePrep | None:
+        """The family's image preparation with a pixel-budget override (Qwen-resize families
+        only; for the others a budget has no meaning and is refused)."""
+        if min_pixels is None and max_pixels is None:
+            return self.resize
+        if not isinstance(self.resize, Resize):
+            from ..errors import ConfigError
+
+            raise ConfigError(
+                f"The {self.id} family has no pixel budget (its image is "
+                f"{'sent as it is' if self.resize is None else 'scaled by fixed rules'}): "
+                "drop --min-pixels/--max-pixels."
+            )
+        return dataclasses.replace(
+            self.resize,
+            min_pixels=min_pixels if min_pixels is not None else self.resize.min_pixels,
+            max_pixels=max_pixels if max_pixels is not None else self.resize.max_pixels,
+        )
 
     def model_input_size(
-        self, width: int, height: int, resize: Resize | None = None
+        self, width: int, height: int, resize: ImagePrep | None = None
     ) -> tuple[int, int]:
         r = resize or self.resize
         return r.model_size(width, height) if r is not None else (width, height)
@@ -184,6 +289,37 @@ def call_kwargs(call: str) -> tuple[str, dict[str, Any]]:
 
 def done(success: bool, answer: str | None = None) -> ModelAction:
     return ModelAction(data={"action": "done", "success": success, "answer": answer or None})
+
+
+def number(value: Any, what: str) -> float:
+    """A JSON/Python number from a model's answer (bools and strings refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidOutput(f"{what} must be a number, got {value!r}", raw=repr(value))
+    return float(value)
+
+
+def key_names(value: Any, what: str) -> list[str]:
+    """One key name or a non-empty list of them."""
+    if isinstance(value, str) and value:
+        return [value]
+    if isinstance(value, (list, tuple)) and value and all(isinstance(k, str) for k in value):
+        return list(value)
+    raise InvalidOutput(
+        f"{what} must be a key name or a list of key names, got {value!r}", raw=repr(value)
+    )
+
+
+def scroll_amount(value: object) -> int:
+    """A scroll amount in wheel clicks, 1..50 (the schema's range), from any number."""
+    try:
+        n = abs(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidOutput(
+            f"a scroll amount must be a number, got {value!r}", raw=repr(value)
+        ) from None
+    if n != n:  # NaN
+        raise InvalidOutput("a scroll amount must be a number", raw=repr(value))
+    return max(1, round(min(50.0, n)))
 
 
 def split_keys(text: str) -> list[str]:

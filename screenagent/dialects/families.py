@@ -14,15 +14,22 @@ from typing import Any
 
 from ..geometry import ModelSpace
 from ..policies.base import InvalidOutput
+from . import grounders, hosted, pyautogui_code
 from .base import (
     Dialect,
     ModelAction,
+    PadToCanvas,
     ParsedAnswer,
+    Prompt,
     Resize,
+    ScaleToTarget,
     call_kwargs,
     done,
+    key_names,
+    number,
     numbers,
     point_of,
+    scroll_amount,
     split_keys,
 )
 
@@ -183,9 +190,11 @@ call_user() # Submit the task and call the user when the task is unsolvable, or 
 {history}"""
 
 
-def _uitars_agent(task: str, history: str) -> str:
-    return _UITARS_COMPUTER.format(
-        task=task, history=f"\n## Previous actions\n{history}" if history else ""
+def _uitars_agent(task: str, history: str, size: tuple[int, int]) -> Prompt:
+    return Prompt(
+        user=_UITARS_COMPUTER.format(
+            task=task, history=f"\n## Previous actions\n{history}" if history else ""
+        )
     )
 
 
@@ -226,7 +235,7 @@ def _qwen_tool_action(
             raise InvalidOutput(
                 f"{action}: '{key}' must be [x, y], got {value!r}", raw=json.dumps(args)
             )
-        return float(value[0]), float(value[1])
+        return number(value[0], f"{action}: x"), number(value[1], f"{action}: y")
 
     clicks = {"left_click": ("left", 1), "click": ("left", 1), "right_click": ("right", 1),
               "middle_click": ("middle", 1), "double_click": ("left", 2), "triple_click": ("left", 3)}  # fmt: skip
@@ -261,8 +270,8 @@ def _qwen_tool_action(
             )
         ]
     if action == "key":
-        keys = args.get("keys", args.get("text", []))
-        keys = split_keys(keys) if isinstance(keys, str) else [str(k) for k in keys]
+        keys = args.get("keys", args.get("text"))
+        keys = split_keys(keys) if isinstance(keys, str) else key_names(keys, "key: keys")
         return [ModelAction(data={"action": "key", "keys": keys})]
     if action == "type":
         return [ModelAction(data={"action": "type", "text": str(args.get("text", ""))})]
@@ -281,7 +290,7 @@ def _qwen_tool_action(
         data: dict[str, Any] = {
             "action": "scroll",
             "direction": direction,
-            "amount": max(1, round(abs(amount))),
+            "amount": scroll_amount(amount),
         }
         if args.get("coordinate") is not None:
             data["x"], data["y"] = coord()
@@ -292,7 +301,9 @@ def _qwen_tool_action(
             ModelAction(
                 data={
                     "action": "wait",
-                    "seconds": float(args.get("time", 1)) if args.get("time") is not None else 1.0,
+                    "seconds": number(args["time"], "wait: time")
+                    if args.get("time") is not None
+                    else 1.0,
                 }
             )
         ]
@@ -301,6 +312,90 @@ def _qwen_tool_action(
     if action == "answer":
         return [done(True, str(args.get("text", "")) or None)]
     raise InvalidOutput(f"unknown computer_use action {action!r}", raw=json.dumps(args))
+
+
+def _qwen_grounding(target: str, size: tuple[int, int]) -> Prompt:
+    return Prompt(
+        user=f"Locate {target} in the image, output its point coordinates in JSON format."
+    )
+
+
+def _computer_use_tool(width: int, height: int, *, qwen3: bool) -> dict[str, Any]:
+    """The ``computer_use`` function of the Qwen cookbooks' agent_function_call.py, as a
+    function schema; the resolution it states is the size the model sees."""
+    actions = ["key", "type", "mouse_move", "left_click", "left_click_drag", "right_click",
+               "middle_click", "double_click", "scroll", "wait", "terminate"]  # fmt: skip
+    if qwen3:
+        actions = [*actions[:8], "triple_click", "scroll", "hscroll", "wait", "terminate", "answer"]
+    return {
+        "type": "function",
+        "function": {
+            "name_for_human": "computer_use",
+            "name": "computer_use",
+            "description": "Use a mouse and keyboard to interact with a computer, and take screenshots.\n"
+            "* This is an interface to a desktop GUI. You do not have access to a terminal or "
+            "applications menu. You must click on desktop icons to start applications.\n"
+            "* Some applications may take time to start or process actions, so you may need to "
+            "wait and take successive screenshots to see the results of your actions.\n"
+            f"* The screen's resolution is {width}x{height}.\n"
+            "* Whenever you intend to move the cursor to click on an element like an icon, you "
+            "should consult a screenshot to determine the coordinates of the element before "
+            "moving the cursor.\n"
+            "* Make sure to click any buttons, links, icons, etc with the cursor tip in the "
+            "center of the element.",
+            "parameters": {
+                "properties": {
+                    "action": {"description": "The action to perform.", "enum": actions, "type": "string"},
+                    "keys": {"description": "Required only by `action=key`.", "type": "array"},
+                    "text": {"description": "Required only by `action=type`" + (" and `action=answer`." if qwen3 else "."), "type": "string"},
+                    "coordinate": {"description": "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) coordinates to move the mouse to.", "type": "array"},
+                    "pixels": {"description": "The amount of scrolling to perform. Positive values scroll up, negative values scroll down. Required only by `action=scroll`" + (" and `action=hscroll`." if qwen3 else "."), "type": "number"},
+                    "time": {"description": "The seconds to wait. Required only by `action=wait`.", "type": "number"},
+                    "status": {"description": "The status of the task. Required only by `action=terminate`.", "type": "string", "enum": ["success", "failure"]},
+                },
+                "required": ["action"],
+                "type": "object",
+            },
+            "args_format": "Format the arguments as a JSON object.",
+        },
+    }  # fmt: skip
+
+
+_FNCALL_SYSTEM = """You are a helpful assistant.
+
+# Tools
+
+You may call one or more functions to assist with the user query.
+
+You are provided with function signatures within <tools></tools> XML tags:
+<tools>
+{tool}
+</tools>
+
+For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:
+<tool_call>
+{{"name": <function-name>, "arguments": <args-json-object>}}
+</tool_call>"""
+
+_QWEN3_FORMAT = """
+
+# Response format
+
+Response format for every step:
+1) Thought: one concise sentence explaining the next move (no multi-step reasoning).
+2) Action: a short imperative describing what to do in the UI.
+3) A single <tool_call>...</tool_call> block containing only the JSON: {"name": <function-name>, "arguments": <args-json-object>}."""
+
+
+def _qwen_agent(qwen3: bool) -> Any:
+    def prompt(task: str, history: str, size: tuple[int, int]) -> Prompt:
+        w, h = (999, 999) if qwen3 else size  # Qwen3-VL's agent space is fixed at 0-999
+        tool = json.dumps(_computer_use_tool(w, h, qwen3=qwen3), ensure_ascii=False)
+        system = _FNCALL_SYSTEM.format(tool=tool) + (_QWEN3_FORMAT if qwen3 else "")
+        steps = f"\n\nPrevious actions:\n{history}" if history else ""
+        return Prompt(system=system, user=f"The user query: {task}{steps}")
+
+    return prompt
 
 
 def _parse_qwen(tool_space: str, grounding_extent: int | None) -> Any:
@@ -426,44 +521,42 @@ FAMILIES: dict[str, Dialect] = {
             id="ui-tars-1.5",
             parse=_parse_uitars("pixels"),
             resize=Resize(factor=28, min_pixels=100 * 28 * 28, max_pixels=16384 * 28 * 28),
-            grounding_prompt=lambda t: _UITARS_GROUNDING.format(target=t),
-            agent_prompt=_uitars_agent,
+            grounding=lambda t, size: Prompt(user=_UITARS_GROUNDING.format(target=t)),
+            agent=_uitars_agent,
             notes="absolute pixels of the smart-resized image (ui-tars action_parser.py, model_type qwen25vl)",
         ),
         Dialect(
             id="ui-tars",
             parse=_parse_uitars("relative"),
-            grounding_prompt=lambda t: (
-                "Output only the coordinate of one point in your response. "
+            grounding=lambda t, size: Prompt(
+                user="Output only the coordinate of one point in your response. "
                 f"What element matches the following task: {t}"
             ),
-            agent_prompt=_uitars_agent,
+            agent=_uitars_agent,
             notes="UI-TARS v1 (Qwen2-VL): relative 0-1000 (README_v1.md coordinate mapping)",
         ),
         Dialect(
             id="qwen2.5-vl",
             parse=_parse_qwen("pixels", None),
             resize=Resize(),
-            grounding_prompt=lambda t: (
-                f"Locate {t} in the image, output its point coordinates in JSON format."
-            ),
+            grounding=_qwen_grounding,
+            agent=_qwen_agent(qwen3=False),
             notes="tool calls and point_2d/bbox_2d in pixels of the smart-resized input (cookbooks)",
         ),
         Dialect(
             id="qwen3-vl",
             parse=_parse_qwen("relative", 1000),
             resize=Resize(factor=32, min_pixels=65536, max_pixels=16777216),
-            grounding_prompt=lambda t: (
-                f"Locate {t} in the image, output its point coordinates in JSON format."
-            ),
+            grounding=_qwen_grounding,
+            agent=_qwen_agent(qwen3=True),
             notes="tool calls relative 0-999 (mobile cookbook rescale_coordinates); point_2d relative 0-1000",
         ),
         Dialect(
             id="showui",
             parse=_parse_showui,
             resize=Resize(factor=28, min_pixels=256 * 28 * 28, max_pixels=1344 * 28 * 28),
-            grounding_prompt=lambda t: (
-                "Based on the screenshot of the page, I give a text description and you "
+            grounding=lambda t, size: Prompt(
+                user="Based on the screenshot of the page, I give a text description and you "
                 "give its corresponding location. The coordinate represents a clickable location [x, y] for an "
                 "element, which is a relative coordinate on the screenshot, scaled from 0 to 1.\n"
                 + t
@@ -473,8 +566,8 @@ FAMILIES: dict[str, Dialect] = {
         Dialect(
             id="os-atlas",
             parse=_parse_point(1000, strip_refs=True),
-            grounding_prompt=lambda t: (
-                "In this UI screenshot, what is the position of the element "
+            grounding=lambda t, size: Prompt(
+                user="In this UI screenshot, what is the position of the element "
                 f'corresponding to the command "{t}" (with bbox)?'
             ),
             notes="relative 0-1000 point or box (OS-Atlas README)",
@@ -482,8 +575,8 @@ FAMILIES: dict[str, Dialect] = {
         Dialect(
             id="uground",
             parse=_parse_point(1000),
-            grounding_prompt=lambda t: (
-                "Your task is to help the user identify the precise coordinates (x, y) of a "
+            grounding=lambda t, size: Prompt(
+                user="Your task is to help the user identify the precise coordinates (x, y) of a "
                 "specific area/element/object on the screen based on a description.\n\n- Your response should aim to "
                 "point to the center or a representative point within the described area/element/object as "
                 "accurately as possible.\n- If the description is unclear or ambiguous, infer the most relevant area "
@@ -491,6 +584,107 @@ FAMILIES: dict[str, Dialect] = {
                 f"corresponding to the point of the interest.\n\nDescription: {t}\n\nAnswer:"
             ),
             notes="relative [0, 1000) point (x, y) (UGround README)",
+        ),
+        Dialect(
+            id="seeclick",
+            parse=grounders.parse_seeclick,
+            grounding=grounders.seeclick_grounding,
+            agent=grounders.seeclick_agent,
+            notes="relative 0-1 point or box; Qwen-VL <box> in 0-1000; agent dicts (SeeClick readme, mind2web_test.py)",
+        ),
+        Dialect(
+            id="aguvis",
+            parse=pyautogui_code.parse_aguvis,
+            grounding=pyautogui_code.aguvis_grounding,
+            agent=pyautogui_code.aguvis_agent,
+            notes="pyautogui calls with relative 0-1 floats (aguvis constants.py, serve/cli.py)",
+        ),
+        Dialect(
+            id="opencua",
+            parse=pyautogui_code.parse_opencua,
+            resize=Resize(factor=28, min_pixels=3136, max_pixels=12845056),
+            grounding=pyautogui_code.aguvis_grounding,
+            agent=pyautogui_code.opencua_agent,
+            notes="pyautogui in the last python block, pixels of smart_resize; both values in [0, 1] "
+            "means relative (OSWorld opencua_agent.py _coordinate_projection)",
+        ),
+        Dialect(
+            id="gta1",
+            parse=grounders.parse_gta1,
+            resize=Resize(factor=28, min_pixels=3136, max_pixels=4096 * 2160),
+            grounding=grounders.gta1_grounding,
+            notes="(x,y) in pixels of the smart-resized image, max 4096*2160",
+        ),
+        Dialect(
+            id="holo1",
+            parse=grounders.parse_holo1,
+            resize=Resize(factor=28, min_pixels=56 * 56, max_pixels=14 * 14 * 4 * 1280),
+            grounding=grounders.holo1_grounding,
+            notes="Click(x, y) in pixels of smart_resize(max 14*14*4*1280) (hai-cookbook localization.py)",
+        ),
+        Dialect(
+            id="holo1.5",
+            parse=grounders.parse_holo15,
+            resize=Resize(),
+            grounding=grounders.holo15_grounding,
+            notes='{"action": "click_absolute", "x", "y"} in pixels of the processor\'s resize (holo1_5 quickstart)',
+        ),
+        Dialect(
+            id="holo2",
+            parse=grounders.parse_holo2,
+            resize=Resize(factor=32, min_pixels=65536, max_pixels=16777216),
+            grounding=grounders.holo2_grounding,
+            notes='{"x", "y"} relative 0-1000 (holo2 localization notebook; Qwen3-VL based)',
+        ),
+        Dialect(
+            id="ui-venus",
+            parse=grounders.parse_ui_venus,
+            resize=Resize(factor=28, min_pixels=2000000, max_pixels=4800000),
+            grounding=grounders.ui_venus_grounding,
+            notes="[x1,y1,x2,y2] in pixels of smart_resize(min 2M, max 4.8M): small screens are upscaled",
+        ),
+        Dialect(
+            id="infigui-g1",
+            parse=grounders.parse_infigui,
+            resize=Resize(factor=28, min_pixels=3136, max_pixels=12845056),
+            grounding=grounders.infigui_grounding,
+            notes="<think> then [{point_2d}], first candidate, pixels of the resized image (eval/prompts.py)",
+        ),
+        Dialect(
+            id="phi-ground",
+            parse=grounders.parse_phi_ground,
+            resize=PadToCanvas(canvas=grounders.PHI_CANVAS),
+            grounding=grounders.phi_ground_grounding,
+            notes="<point>x, y</point> in thousandths of a 1008x672 white canvas, image pasted at (0, 0)",
+        ),
+        Dialect(
+            id="cogagent",
+            parse=grounders.parse_cogagent,
+            grounding=grounders.cogagent_grounding,
+            agent=grounders.cogagent_agent,
+            notes="Grounded Operation:OP(box=[[a,b,c,d]]) in thousandths (CogAgent Action_space_en.md)",
+        ),
+        Dialect(
+            id="gui-actor",
+            parse=pyautogui_code.parse_gui_actor,
+            grounding=pyautogui_code.aguvis_grounding,
+            notes="text carries <|pointer_pad|>, no coordinates: reported as such (gui_actor inference.py)",
+        ),
+        Dialect(
+            id="anthropic",
+            parse=hosted.parse_anthropic,
+            resize=ScaleToTarget(targets=((1024, 768), (1280, 800), (1366, 768))),
+            grounding=lambda t, size: hosted.anthropic_agent(f"Click {t}.", "", size),
+            agent=hosted.anthropic_agent,
+            notes="computer tool inputs in pixels of the screenshot sent, scaled to XGA/WXGA/FWXGA "
+            "when the aspect ratio matches (computer-use-demo tools/computer.py)",
+        ),
+        Dialect(
+            id="openai",
+            parse=hosted.parse_openai,
+            grounding=lambda t, size: hosted.openai_agent(f"Click {t}.", "", size),
+            agent=hosted.openai_agent,
+            notes="computer_call action / actions[] in pixels of the screenshot sent",
         ),
     )
 }

@@ -5,35 +5,89 @@ screenshots stay on disk, not in the prompt), in the family's own prompt format;
 parsed by the family's dialect, and every action it holds is kept, in order. An answer with no
 usable action raises InvalidOutput: the loop feeds the error back (bounded retries), and the
 next prompt says what was wrong.
+
+The image the model sees is prepared once, here: the family's resize (or canvas) is applied
+before sending, except when a local processor does the very same resize itself and reports the
+size it chose. Either way the parser gets the exact size the model's coordinates refer to.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
-from ..actions import Action
-from ..backends import Backend
-from ..dialects import Dialect, to_actions
+from PIL import Image
+
+from ..actions import Action, Click
+from ..backends import Backend, Completion
+from ..dialects import Dialect, ImagePrep, Prompt, to_actions
 from ..geometry import Frame
+from ..grounding import Grounding
+from ..ocr import Box
 from .base import InvalidOutput, Proposal, StepContext
 
 HISTORY_STEPS = 8
 """How many earlier steps are summarised in the prompt."""
 
+_FAMILY_NAMES = [
+    ("ui-tars-1.5", "ui-tars-1.5"), ("ui-tars-1-5", "ui-tars-1.5"), ("ui-tars", "ui-tars"),
+    ("qwen3-vl", "qwen3-vl"), ("qwen2.5-vl", "qwen2.5-vl"), ("qwen2-5-vl", "qwen2.5-vl"),
+    ("showui", "showui"), ("os-atlas", "os-atlas"), ("uground", "uground"), ("seeclick", "seeclick"),
+    ("aguvis", "aguvis"), ("opencua", "opencua"), ("gta1", "gta1"), ("holo1.5", "holo1.5"),
+    ("holo1-5", "holo1.5"), ("holo2", "holo2"), ("holo1", "holo1"), ("ui-venus", "ui-venus"),
+    ("infigui-g1", "infigui-g1"), ("phi-ground", "phi-ground"), ("cogagent", "cogagent"),
+    ("gui-actor", "gui-actor"), ("claude", "anthropic"), ("computer-use-preview", "openai"),
+]  # fmt: skip
+
 
 def detect_family(model_name: str) -> str | None:
     """The family id a model's name suggests (None if it suggests none)."""
     name = model_name.lower().replace("_", "-")
-    rules = [
-        ("ui-tars-1.5", "ui-tars-1.5"), ("ui-tars-1-5", "ui-tars-1.5"), ("ui-tars", "ui-tars"),
-        ("qwen3-vl", "qwen3-vl"), ("qwen2.5-vl", "qwen2.5-vl"), ("qwen2-5-vl", "qwen2.5-vl"),
-        ("showui", "showui"), ("os-atlas", "os-atlas"), ("uground", "uground"),
-    ]  # fmt: skip
-    for needle, family in rules:
+    for needle, family in _FAMILY_NAMES:
         if needle in name:
             return family
     return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Asked:
+    """One model call: the completion, and the size its coordinates refer to."""
+
+    completion: Completion
+    model_size: tuple[int, int]
+
+    def meta(self, backend: Backend, dialect: Dialect) -> dict[str, Any]:
+        c = self.completion
+        return {
+            "model": backend.name, "family": dialect.id, "model_input_size": list(self.model_size),
+            "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
+            "generate_seconds": round(c.seconds, 4),
+        }  # fmt: skip
+
+
+def ask(
+    backend: Backend,
+    dialect: Dialect,
+    prep: ImagePrep | None,
+    image: Image.Image,
+    make_prompt: Any,
+    feedback: str = "",
+) -> Asked:
+    """Prepare the image, build the prompt for its size, call the model.
+
+    ``make_prompt(size) -> Prompt``; ``feedback`` is appended to the user turn.
+    """
+    estimated = prep.model_size(*image.size) if prep is not None else image.size
+    local = (
+        prep is not None and prep.processor_resizes and getattr(backend, "resizes_images", False)
+    )
+    sent = image if prep is None or local else prep.prepare(image)
+    prompt: Prompt = make_prompt(estimated)
+    user = prompt.user + (f"\n\n{feedback}" if feedback else "")
+    completion = backend.complete(system=prompt.system, prompt=user, image=sent)
+    size = completion.model_input_size if local and completion.model_input_size else estimated
+    return Asked(completion=completion, model_size=size)
 
 
 class VLMPolicy:
@@ -42,11 +96,13 @@ class VLMPolicy:
     Args:
         backend: Where the model runs (transformers, an OpenAI-compatible server).
         dialect: The model family's prompt and output format.
+        prep: The image preparation in force (the family's, with any pixel-budget override).
     """
 
-    def __init__(self, backend: Backend, dialect: Dialect) -> None:
+    def __init__(self, backend: Backend, dialect: Dialect, prep: ImagePrep | None = None) -> None:
         self.backend = backend
         self.dialect = dialect
+        self.prep = prep if prep is not None else dialect.resize
         self.name = f"vlm:{dialect.id}"
         self._pending: deque[Action] = deque()
 
@@ -69,27 +125,77 @@ class VLMPolicy:
                 thought="(continued from the last answer)",
             )
         self._pending.clear()
-        prompt = self.dialect.next_action_prompt(ctx.task, self._history(ctx))
+        feedback = ""
         if ctx.feedback:
-            prompt += (
-                "\n\nYour previous answer could not be used: "
+            feedback = (
+                "Your previous answer could not be used: "
                 + "; ".join(ctx.feedback)
                 + ". Answer again."
             )
-        completion = self.backend.complete(system=None, prompt=prompt, image=ctx.frame.image)
-        model_size = completion.model_input_size or self.dialect.model_input_size(
-            ctx.frame.width, ctx.frame.height
-        )
-        meta: dict[str, Any] = {
-            "model": self.backend.name, "family": self.dialect.id, "model_input_size": list(model_size),
-            "prompt_tokens": completion.prompt_tokens, "completion_tokens": completion.completion_tokens,
-            "generate_seconds": round(completion.seconds, 4),
-        }  # fmt: skip
+        history = self._history(ctx)
+        asked = ask(
+            self.backend, self.dialect, self.prep, ctx.frame.image,
+            lambda size: self.dialect.next_action_prompt(ctx.task, history, size), feedback,
+        )  # fmt: skip
+        text = asked.completion.text
         try:
-            answer = self.dialect.parse(completion.text, model_size)
+            answer = self.dialect.parse(text, asked.model_size)
             actions = to_actions(answer, image_width=ctx.frame.width, image_height=ctx.frame.height)
         except InvalidOutput as exc:
-            raise InvalidOutput(str(exc), raw=completion.text) from None
+            raise InvalidOutput(str(exc), raw=text) from None
         first, *rest = actions
         self._pending.extend(rest)
-        return Proposal(raw=completion.text, action=first, thought=answer.thought, meta=meta)
+        return Proposal(
+            raw=text,
+            action=first,
+            thought=answer.thought,
+            meta=asked.meta(self.backend, self.dialect),
+        )
+
+
+class ModelGrounder:
+    """A grounding model as a grounder: a target in words -> a point on the image.
+
+    Uses the family's grounding prompt; the first click-like action of the answer is the
+    point. An unusable answer is asked again with the error (``retries`` times), then raised
+    as InvalidOutput.
+    """
+
+    def __init__(
+        self, backend: Backend, dialect: Dialect, prep: ImagePrep | None = None, *, retries: int = 1
+    ) -> None:
+        self.backend = backend
+        self.dialect = dialect
+        self.prep = prep if prep is not None else dialect.resize
+        self.retries = retries
+        self.name = f"vlm:{dialect.id}"
+        self.last_meta: dict[str, Any] = {}
+
+    def locate(self, target: str, image: Image.Image) -> Grounding:
+        feedback = ""
+        error = InvalidOutput("the model was not asked", raw="")
+        for _ in range(self.retries + 1):
+            asked = ask(
+                self.backend, self.dialect, self.prep, image,
+                lambda size: self.dialect.grounding_prompt(target, size), feedback,
+            )  # fmt: skip
+            text = asked.completion.text
+            self.last_meta = {**asked.meta(self.backend, self.dialect), "raw": text}
+            try:
+                answer = self.dialect.parse(text, asked.model_size)
+                actions = to_actions(answer, image_width=image.width, image_height=image.height)
+            except InvalidOutput as exc:
+                error = InvalidOutput(str(exc), raw=text)
+                feedback = f"Your previous answer could not be used: {exc}. Answer again."
+                continue
+            for action in actions:
+                x, y = getattr(action, "x", None), getattr(action, "y", None)
+                if isinstance(x, int) and isinstance(y, int):
+                    return Grounding(
+                        target=target, x=x, y=y, box=Box(x1=x, y1=y, x2=x + 1, y2=y + 1),
+                        text=target, score=1.0 if isinstance(action, Click) else 0.9,
+                        grounded_by=self.name,
+                    )  # fmt: skip
+            error = InvalidOutput("the answer names no point", raw=text)
+            feedback = "Your previous answer named no point. Answer with the element's position."
+        raise error
