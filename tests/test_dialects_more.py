@@ -49,7 +49,9 @@ def test_aguvis_pyautogui_relative_floats() -> None:
     assert [type(x) for x in actions] == [Drag, Type, Key, Key, Scroll, Click, Done]
     drag, typed, hot, press, scroll, dbl, end = actions
     assert (drag.x, drag.y, drag.to_x, drag.to_y) == (100, 200, 500, 200)
-    assert typed.text == 'it\'s "here"\nnext' and hot.keys == ["ctrl", "c"] and press.keys == ["enter"]
+    assert (
+        typed.text == 'it\'s "here"\nnext' and hot.keys == ["ctrl", "c"] and press.keys == ["enter"]
+    )
     assert scroll.direction == "down" and scroll.amount == 3  # pyautogui: negative scrolls down
     assert dbl.clicks == 2 and end.success is False
 
@@ -93,7 +95,10 @@ def test_holo_families() -> None:
     # Holo2: 0-1000
     _, (c,) = parse("holo2", '{"x":552,"y":404}', 1920, 1080)
     assert near(c, int(552 / 1000 * 1920), int(404 / 1000 * 1080))
-    assert "normalized between 0 and 1000" in get_dialect("holo2").grounding_prompt("Book", (1, 1)).user
+    assert (
+        "normalized between 0 and 1000"
+        in get_dialect("holo2").grounding_prompt("Book", (1, 1)).user
+    )
 
 
 def test_ui_venus_upscales_small_screens() -> None:
@@ -133,11 +138,17 @@ def test_cogagent_operations() -> None:
     x1, x2 = int(150 / 1000 * 1920), int(180 / 1000 * 1920)
     y1, y2 = int(911 / 1000 * 1080), int(975 / 1000 * 1080)
     assert near(a, (x1 + x2) // 2, (y1 + y2) // 2) and answer.thought == "Left click"
-    _, (b,) = parse("cogagent", "Grounded Operation:DOUBLE_CLICK(box=[[000,086,100,114]])", 1000, 1000)
+    _, (b,) = parse(
+        "cogagent", "Grounded Operation:DOUBLE_CLICK(box=[[000,086,100,114]])", 1000, 1000
+    )
     assert (b.x, b.y, b.clicks) == (50, 100, 2)  # leading zeros read as numbers
-    _, (c, d) = parse("cogagent", "Grounded Operation:TYPE(box=[[10,10,20,20]], text='it\\'s ok')", 1000, 1000)
+    _, (c, d) = parse(
+        "cogagent", "Grounded Operation:TYPE(box=[[10,10,20,20]], text='it\\'s ok')", 1000, 1000
+    )
     assert isinstance(c, Click) and d.text == "it's ok"
-    _, (e,) = parse("cogagent", "Grounded Operation:SCROLL_DOWN(box=[[0,0,999,999]], step_count=5)", 1000, 1000)
+    _, (e,) = parse(
+        "cogagent", "Grounded Operation:SCROLL_DOWN(box=[[0,0,999,999]], step_count=5)", 1000, 1000
+    )
     assert e.direction == "down" and e.amount == 5
     _, (f,) = parse("cogagent", "Grounded Operation:GESTURE(actions=[KEY_DOWN(key='Lcontrol'), "
                     "KEY_PRESS(key='A'), KEY_UP(key='Lcontrol')])", 1000, 1000)  # fmt: skip
@@ -161,7 +172,10 @@ def test_gui_actor_reports_no_coordinates() -> None:
 def test_anthropic_computer_tool() -> None:
     d = get_dialect("anthropic")
     assert d.model_input_size(1920, 1080) == (1366, 768)  # FWXGA: aspect within 0.02
-    assert d.model_input_size(1280, 800) == (1280, 800) and d.model_input_size(1000, 1000) == (1000, 1000)
+    assert d.model_input_size(1280, 800) == (1280, 800) and d.model_input_size(1000, 1000) == (
+        1000,
+        1000,
+    )
     message = {
         "role": "assistant",
         "content": [
@@ -209,7 +223,9 @@ def test_openai_computer_calls_single_and_batched() -> None:
     _, (end,) = parse("openai", json.dumps({"output": [{"type": "message", "content": [{"type": "output_text", "text": "All done."}]}]}), 1024, 768)  # fmt: skip
     assert isinstance(end, Done) and end.answer == "All done."
     with pytest.raises(InvalidOutput, match="outside"):
-        parse("openai", json.dumps({"type": "click", "button": "left", "x": 2000, "y": 5}), 1024, 768)
+        parse(
+            "openai", json.dumps({"type": "click", "button": "left", "x": 2000, "y": 5}), 1024, 768
+        )
 
 
 def test_qwen_agent_prompts_state_the_model_resolution() -> None:
@@ -217,7 +233,9 @@ def test_qwen_agent_prompts_state_the_model_resolution() -> None:
     size = d.model_input_size(1920, 1080)
     prompt = d.next_action_prompt("save the file", "Step 1: clicked File -> ok", size)
     assert "The screen's resolution is 1932x1092." in (prompt.system or "")
-    assert '"name": "computer_use"' in (prompt.system or "") and "<tool_call>" in (prompt.system or "")
+    assert '"name": "computer_use"' in (prompt.system or "") and "<tool_call>" in (
+        prompt.system or ""
+    )
     assert "save the file" in prompt.user and "clicked File" in prompt.user
     q3 = get_dialect("qwen3-vl").next_action_prompt("t", "", (1920, 1088))
     assert "resolution is 999x999" in (q3.system or "") and "Response format" in (q3.system or "")
@@ -236,7 +254,11 @@ def test_qwen_agent_prompts_state_the_model_resolution() -> None:
         ("infigui-g1", "<think>hmm</think> nothing", "expected"),
         ("cogagent", "Action: hmm", "no 'Grounded Operation:'"),
         ("anthropic", "not json", "expected the API's JSON"),
-        ("openai", '{"type": "computer_call", "action": {"type": "teleport"}}', "unknown computer action"),
+        (
+            "openai",
+            '{"type": "computer_call", "action": {"type": "teleport"}}',
+            "unknown computer action",
+        ),
     ],
 )
 def test_more_invalid_answers_say_why(family: str, text: str, message: str) -> None:
@@ -245,8 +267,15 @@ def test_more_invalid_answers_say_why(family: str, text: str, message: str) -> N
 
 
 _json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True) | st.text(max_size=6),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(["x", "y", "type"]), inner, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["x", "y", "type"]), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 _keys = st.sampled_from(["action", "type", "coordinate", "start_coordinate", "text", "keys", "scroll_direction",

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,7 +73,9 @@ def test_backend_and_dialect_on_the_tiny_model(tiny_model: tuple[Path, list[int]
             frame = screen.capture()
         dialect = get_dialect("ui-tars-1.5")
         completion = TransformersBackend(str(folder)).complete(
-            system=None, prompt=dialect.next_action_prompt(TASK, "", (280, 168)).user, image=frame.image
+            system=None,
+            prompt=dialect.next_action_prompt(TASK, "", (280, 168)).user,
+            image=frame.image,
         )
         assert completion.model_input_size == (
             280,
@@ -107,3 +110,99 @@ def test_run_with_the_model_clicks_the_real_button(
     assert load_run(run_dir).meta.policy == "vlm:ui-tars-1.5"
     assert "Action: click" in step.raw and step.thought == "the Submit button sends the form"
     assert step.attempts[0].meta["model_input_size"] == [280, 168]
+
+
+@pytest.fixture(scope="module")
+def served(
+    tiny_model: tuple[Path, list[int]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The tiny model behind `transformers serve` on 127.0.0.1 (started and ended here, by PID)."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tiny_vlm import add_image_only_processor
+
+    folder, _ = tiny_model
+    add_image_only_processor(folder)
+    home = tmp_path_factory.mktemp("hf_home")
+    (home / "hub").mkdir()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).parent / "transformers"
+    log = (home / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [str(exe), "serve", str(folder), "--trust-remote-code", "--host", "127.0.0.1", "--port", str(port),
+         "--device", "cpu"],
+        env={**os.environ, "HF_HOME": str(home), "HF_HUB_OFFLINE": "1"},
+        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"transformers serve exited: {(home / 'serve.log').read_text()[-2000:]}"
+                )
+            try:
+                with urllib.request.urlopen(f"{base_url}/models", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("transformers serve did not answer within 120 s")
+            time.sleep(0.5)
+        yield base_url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+def test_openai_backend_through_transformers_serve_clicks_the_real_button(
+    tiny_model: tuple[Path, list[int]],
+    served: str,
+    demo_app: DemoApp,
+    xdisplay: VirtualDisplay,
+    tmp_path: Path,
+) -> None:
+    folder, _ = tiny_model
+    time.sleep(0.3)
+    run_dir = tmp_path / "run"
+    proc = cli("run", TASK, "--model", f"openai:{folder}", "--family", "ui-tars-1.5", "--base-url", served,
+               "--min-pixels", "3136", "--max-pixels", str(28 * 28 * 64), "--max-steps", "1",
+               "--run-dir", str(run_dir), env=dict(xdisplay.env), timeout=300)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    state = demo_app.wait_for(lambda s: s["dialog"])
+    assert state["dialog"]["message"] == "Name is required."  # the Submit button was pressed
+    step = load_run(run_dir).steps[0]
+    meta = step.attempts[0].meta
+    assert meta["model"] == f"openai:{folder}" and meta["model_input_size"] == [280, 168]
+    assert (
+        meta["prompt_tokens"] > 60 and meta["completion_tokens"] > 0
+    )  # the image reached the model
+    assert "Action: click" in step.raw
+
+
+def test_unreachable_server_is_a_clear_error(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once the socket is closed
+    proc = cli("run", TASK, "--model", "openai:some-model", "--family", "ui-tars-1.5",
+               "--base-url", f"http://127.0.0.1:{port}/v1", "--run-dir", str(tmp_path / "run"),
+               env=dict(xdisplay.env), timeout=120)  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "Cannot reach the model server" in proc.stderr and "Traceback" not in proc.stderr
+    assert (tmp_path / "run" / "run.json").exists()  # the log of the run survives the error

@@ -65,10 +65,18 @@ def build_tiny_qwen25vl(folder: Path, corpus: list[str], *, max_pixels: int = 28
 
 
 def overfit(
-    folder: Path, image: Image.Image, prompt: str, answer: str, *, steps: int = 300
+    folder: Path,
+    image: Image.Image,
+    prompt: str,
+    answer: str,
+    *,
+    steps: int = 300,
+    system: str | None = None,
+    more: list[tuple[str | None, str, str]] = (),  # type: ignore[assignment]
 ) -> float:
-    """Train the saved model until it answers ``answer`` for ``image`` and ``prompt``; returns the
-    final loss. Uses the same processor screenagent builds (image-only, without torchvision)."""
+    """Train the saved model until it answers ``answer`` for ``image`` and ``prompt`` (and each
+    ``(system, prompt, answer)`` of ``more``); returns the worst final loss. Uses the same
+    processor screenagent builds (image-only, without torchvision)."""
     import torch
     from transformers import AutoModelForImageTextToText
 
@@ -76,23 +84,62 @@ def overfit(
 
     processor = _image_only_processor(str(folder))
     model = AutoModelForImageTextToText.from_pretrained(str(folder), dtype=torch.float32)
-    messages = [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": prompt}]}]
-    text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    prefix = processor(text=[text], images=[image.convert("RGB")], return_tensors="pt")
-    full = processor(
-        text=[text + answer + "<|im_end|>"], images=[image.convert("RGB")], return_tensors="pt"
-    )
-    labels = full["input_ids"].clone()
-    labels[:, : prefix["input_ids"].shape[1]] = -100
+    batches = []
+    for sys_text, user, target in [(system, prompt, answer), *more]:
+        messages = [
+            {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": user}]}
+        ]
+        if sys_text:
+            messages.insert(0, {"role": "system", "content": [{"type": "text", "text": sys_text}]})
+        text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        prefix = processor(text=[text], images=[image.convert("RGB")], return_tensors="pt")
+        full = processor(
+            text=[text + target + "<|im_end|>"], images=[image.convert("RGB")], return_tensors="pt"
+        )
+        labels = full["input_ids"].clone()
+        labels[:, : prefix["input_ids"].shape[1]] = -100
+        batches.append((full, labels))
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     model.train()
-    loss = torch.tensor(1.0)
-    for _ in range(steps):
+    losses = [1.0] * len(batches)
+    for step in range(steps * len(batches)):
+        i = step % len(batches)
+        full, labels = batches[i]
         loss = model(**full, labels=labels).loss
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if loss.item() < 0.005:
+        losses[i] = loss.item()
+        if max(losses) < 0.005:
             break
     model.save_pretrained(folder)
-    return float(loss.item())
+    return float(max(losses))
+
+
+IMAGE_ONLY_PROCESSOR_CODE = '''"""The Qwen2.5-VL processor without its video processor, for servers on machines without
+torchvision (loaded as remote code: transformers serve --trust-remote-code)."""
+
+from transformers.models.qwen2_5_vl.processing_qwen2_5_vl import Qwen2_5_VLProcessor
+from transformers.processing_utils import ProcessorMixin
+
+
+class ImageOnlyQwen25VLProcessor(Qwen2_5_VLProcessor):
+    def __init__(self, image_processor=None, tokenizer=None, chat_template=None, **kwargs):
+        self.image_token = getattr(tokenizer, "image_token", None) or "<|image_pad|>"
+        self.video_token = getattr(tokenizer, "video_token", None) or "<|video_pad|>"
+        self.image_token_id = tokenizer.convert_tokens_to_ids(self.image_token)
+        self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
+        ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
+'''
+
+
+def add_image_only_processor(folder: Path) -> None:
+    """Save the image-only processor into ``folder`` as remote code, so that a server (which
+    builds its processor with AutoProcessor) gets the images through without torchvision."""
+    import json
+
+    (folder / "image_only_processor.py").write_text(IMAGE_ONLY_PROCESSOR_CODE)
+    (folder / "processor_config.json").write_text(json.dumps({
+        "processor_class": "ImageOnlyQwen25VLProcessor",
+        "auto_map": {"AutoProcessor": "image_only_processor.ImageOnlyQwen25VLProcessor"},
+    }))  # fmt: skip

@@ -83,6 +83,26 @@ def _json_object(text: str) -> Any:
         ) from None
 
 
+def planner_prompt(ctx: StepContext, screen_text: list[str] | None = None) -> str:
+    """The planner's user turn: the task, the steps so far, the OCR text of the screen (when
+    given) and the feedback on a rejected answer."""
+    parts = [f"Task: {ctx.task}"]
+    lines = []
+    for record in list(ctx.history)[-HISTORY_STEPS:]:
+        what = record.thought or json.dumps(record.action or {})
+        lines.append(f"{record.index}. {what} -> {record.status}")
+    parts.append("Steps so far:\n" + ("\n".join(lines) if lines else "(none)"))
+    if screen_text is not None:
+        parts.append(
+            "Text on screen (OCR, reading order):\n" + "\n".join(screen_text[:OCR_HINT_LINES])
+        )
+    if ctx.feedback:
+        parts.append(
+            "Your previous answer could not be used: " + "; ".join(ctx.feedback) + ". Answer again."
+        )
+    return "\n\n".join(parts)
+
+
 class PlannerPolicy:
     """Planner + grounder.
 
@@ -104,24 +124,12 @@ class PlannerPolicy:
     def preflight(self, frame: Any) -> None:
         return None
 
-    def _prompt(self, ctx: StepContext) -> str:
-        parts = [f"Task: {ctx.task}"]
-        lines = []
-        for record in list(ctx.history)[-HISTORY_STEPS:]:
-            what = record.thought or json.dumps(record.action or {})
-            lines.append(f"{record.index}. {what} -> {record.status}")
-        parts.append("Steps so far:\n" + ("\n".join(lines) if lines else "(none)"))
+    def prompt(self, ctx: StepContext) -> str:
+        """The user turn for this step (the system message is PLANNER_SYSTEM)."""
+        lines = None
         if self.screen_text:
-            read = self.grounder.read(ctx.frame.image)  # type: ignore[attr-defined]
-            texts = [line.text for line in read][:OCR_HINT_LINES]
-            parts.append("Text on screen (OCR, reading order):\n" + "\n".join(texts))
-        if ctx.feedback:
-            parts.append(
-                "Your previous answer could not be used: "
-                + "; ".join(ctx.feedback)
-                + ". Answer again."
-            )
-        return "\n\n".join(parts)
+            lines = [line.text for line in self.grounder.read(ctx.frame.image)]  # type: ignore[attr-defined]
+        return planner_prompt(ctx, lines)
 
     def decide(self, ctx: StepContext) -> Proposal:
         if self._pending and not ctx.feedback:
@@ -131,7 +139,7 @@ class PlannerPolicy:
             )
         self._pending.clear()
         completion = self.planner.complete(
-            system=PLANNER_SYSTEM, prompt=self._prompt(ctx), image=ctx.frame.image
+            system=PLANNER_SYSTEM, prompt=self.prompt(ctx), image=ctx.frame.image
         )
         text = completion.text
         try:
