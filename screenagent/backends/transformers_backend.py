@@ -87,6 +87,22 @@ def _image_only_processor(path: str) -> Any:
     )
 
 
+def _set_budget(ip: Any, min_pixels: int | None, max_pixels: int | None) -> None:
+    """Set the pixel budget where this transformers version reads it: ``size`` (shortest_edge /
+    longest_edge, in pixels) when the image processor has one, else the old attributes."""
+    size = getattr(ip, "size", None)
+    for value, key, attr in (
+        (min_pixels, "shortest_edge", "min_pixels"),
+        (max_pixels, "longest_edge", "max_pixels"),
+    ):
+        if value is None:
+            continue
+        if isinstance(size, dict) and key in size:
+            size[key] = value
+        else:
+            setattr(ip, attr, value)
+
+
 def _pick_device(device: str | None, torch: Any) -> str:
     if device:
         return device
@@ -168,15 +184,7 @@ class TransformersBackend:
                 processor = None
             if processor is None or getattr(processor, "image_processor", None) is None:
                 processor = _image_only_processor(self.path)  # no torchvision: see the docstring
-            ip = processor.image_processor
-            if self.min_pixels is not None:
-                ip.min_pixels = self.min_pixels
-                if isinstance(getattr(ip, "size", None), dict):
-                    ip.size["shortest_edge"] = self.min_pixels
-            if self.max_pixels is not None:
-                ip.max_pixels = self.max_pixels
-                if isinstance(getattr(ip, "size", None), dict):
-                    ip.size["longest_edge"] = self.max_pixels
+            _set_budget(processor.image_processor, self.min_pixels, self.max_pixels)
             kwargs: dict[str, Any] = {"dtype": dtype}
             if device == "auto":
                 kwargs["device_map"] = "auto"

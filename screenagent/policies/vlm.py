@@ -105,6 +105,8 @@ class VLMPolicy:
         self.prep = prep if prep is not None else dialect.resize
         self.name = f"vlm:{dialect.id}"
         self._pending: deque[Action] = deque()
+        self.last_meta: dict[str, Any] = {}
+        """What the last model call cost (kept also when its answer was unusable)."""
 
     def preflight(self, frame: Frame) -> None:
         return None
@@ -138,6 +140,7 @@ class VLMPolicy:
             lambda size: self.dialect.next_action_prompt(ctx.task, history, size), feedback,
         )  # fmt: skip
         text = asked.completion.text
+        self.last_meta = asked.meta(self.backend, self.dialect)
         try:
             answer = self.dialect.parse(text, asked.model_size)
             actions = to_actions(answer, image_width=ctx.frame.width, image_height=ctx.frame.height)
@@ -145,12 +148,7 @@ class VLMPolicy:
             raise InvalidOutput(str(exc), raw=text) from None
         first, *rest = actions
         self._pending.extend(rest)
-        return Proposal(
-            raw=text,
-            action=first,
-            thought=answer.thought,
-            meta=asked.meta(self.backend, self.dialect),
-        )
+        return Proposal(raw=text, action=first, thought=answer.thought, meta=self.last_meta)
 
 
 class ModelGrounder:
