@@ -253,7 +253,11 @@ def _decide(
         except InvalidOutput as exc:
             record.timings.decide += time.perf_counter() - t
             feedback = [str(exc)]
-            record.attempts.append(Attempt(raw=safety.redact(exc.raw), errors=feedback))
+            record.attempts.append(
+                Attempt(
+                    raw=safety.redact(exc.raw), errors=feedback, meta=safety.redact.scrub(exc.meta)
+                )
+            )
             continue
         record.timings.decide += time.perf_counter() - t
         t = time.perf_counter()

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import __version__
 from .cli_models import add_model_options, model_policy
+from .cli_skills import add_skill_options, add_skills_command, skill_task, skills_context
 from .cli_support import (
     launched,
     positive_float,
@@ -48,11 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "task",
+        nargs="?",
+        default=None,
         help="the steps to follow, e.g. 'click Name; type \"Ada\"; press enter' "
         "(with --script: a label for the run)",
     )
     run.add_argument("--script", type=Path, metavar="FILE", help="JSON list of actions to play")
     add_model_options(run, composed=True)
+    add_skill_options(run)
     _run_options(run, timeout_help="how long each step waits for its target to appear (default 15)")
     run.set_defaults(func=cmd_run)
 
@@ -69,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _run_options(replay, timeout_help="how long each action waits for its target (default 15)")
     replay.set_defaults(func=cmd_replay)
+
+    add_skills_command(sub)
 
     report = sub.add_parser("report", help="write RUN_DIR/report.html")
     report.add_argument("run", type=Path, metavar="RUN_DIR")
@@ -225,14 +231,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     vlm: Policy | None = None
     if args.script is not None and (args.model or args.planner):
         raise ConfigError("Give --script or a model (--model, --planner), not both.")
+    task = args.task
+    skills_used: list[str] = []
     if args.script is not None:
         scripted = ScriptedPolicy(load_script(args.script), source=f"script {args.script}")
-    else:
-        vlm = model_policy(args)
+    elif args.model or args.planner:
+        if not task:
+            raise ConfigError("Give the task in words for the model.")
+        context, skills_used = skills_context(args, task)
+        vlm = model_policy(args, context)
+    elif args.skill:
+        task = skill_task(args)
+    if task is None:
+        raise ConfigError(
+            "Give a task: steps such as 'click Save; type \"a.txt\"', or --skill NAME."
+        )
     if scripted is None and vlm is None:
         from .policies.steps import parse_task
 
-        parse_task(args.task)  # unparseable steps stop here, before any display is touched
+        parse_task(task)  # unparseable steps stop here, before any display is touched
         require_ocr()
 
     def make_policy(screen: Any) -> Policy:
@@ -242,14 +259,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             return vlm
         from .policies.steps import StepFollower
 
-        return StepFollower(args.task, screen=screen, timeout=args.timeout)
+        return StepFollower(task, screen=screen, timeout=args.timeout)
 
     settings = {
         "script": str(args.script) if args.script else None, "timeout": args.timeout,
         "model": args.model, "planner": args.planner, "grounder": args.grounder if args.planner else None,
         "base_url": args.base_url, "policy": getattr(vlm, "name", None),
+        "skill": args.skill, "skills_in_prompt": skills_used,
     }  # fmt: skip
-    return _execute(args, task=args.task, make_policy=make_policy, settings=settings)
+    return _execute(args, task=task, make_policy=make_policy, settings=settings)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:

@@ -121,7 +121,7 @@ def model_grounder(spec: str, args: argparse.Namespace) -> Any:
     return ModelGrounder(backend, dialect, prep)
 
 
-def model_policy(args: argparse.Namespace) -> Any:
+def model_policy(args: argparse.Namespace, context: str = "") -> Any:
     """The policy the model options ask for, or None when they ask for none."""
     planner = getattr(args, "planner", None)
     if args.model and planner:
@@ -134,10 +134,10 @@ def model_policy(args: argparse.Namespace) -> Any:
         from .policies.vlm import VLMPolicy
 
         backend, dialect, prep = resolve_model(args.model, args)
-        return VLMPolicy(backend, dialect, prep)
+        return VLMPolicy(backend, dialect, prep, context=context)
     if planner:
         from .policies.planner import PlannerPolicy
 
         grounder = model_grounder(args.grounder or "ocr", args)
-        return PlannerPolicy(build_backend(planner, args), grounder)
+        return PlannerPolicy(build_backend(planner, args), grounder, context=context)
     return None

@@ -55,9 +55,13 @@ def planner_model(
     point = f"Action: click(point='<point>{round(cx * mw / frame.width)} {round(cy * mh / frame.height)}</point>')"
     grounding = get_dialect("ui-tars-1.5").grounding_prompt("Submit", (mw, mh)).user
 
-    plan_prompt = planner_prompt(
-        StepContext(task=TASK, frame=frame, step=1)
-    )  # no OCR text with a model grounder
+    from screenagent.skills import BUNDLED_DIR, load_skills, prompt_context
+
+    context, _ = prompt_context(
+        TASK, list(load_skills([BUNDLED_DIR]).values())
+    )  # what `run --planner` adds
+    # no OCR text in the planner's prompt with a model grounder
+    plan_prompt = planner_prompt(StepContext(task=TASK, frame=frame, step=1)) + "\n\n" + context
     folder = build_tiny_qwen25vl(
         tmp / "model", [PLANNER_SYSTEM, plan_prompt, PLAN, grounding, point]
     )

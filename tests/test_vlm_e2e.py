@@ -51,9 +51,17 @@ def tiny_model(
         round(cx * mw / shot.width),
         round(cy * mh / shot.height),
     )  # the button in the model's space
-    prompt = get_dialect("ui-tars-1.5").next_action_prompt(TASK, "", (mw, mh)).user
+    from screenagent.skills import BUNDLED_DIR, load_skills, prompt_context
+
+    context, _ = prompt_context(
+        TASK, list(load_skills([BUNDLED_DIR]).values())
+    )  # what `run --model` adds
+    prompt = (
+        get_dialect("ui-tars-1.5").next_action_prompt(TASK, "", (mw, mh)).user + "\n\n" + context
+    )
     answer = f"Thought: the Submit button sends the form\nAction: click(start_box='<|box_start|>({mx},{my})<|box_end|>')"
     folder = build_tiny_qwen25vl(tmp / "model", [prompt, answer], max_pixels=max_pixels)
+    folder.joinpath("prompt.txt").write_text(prompt)
     loss = overfit(folder, shot, prompt, answer)
     assert loss < 0.05, f"the tiny model did not learn its answer (loss {loss:.3f})"
     yield folder, submit
@@ -74,7 +82,7 @@ def test_backend_and_dialect_on_the_tiny_model(tiny_model: tuple[Path, list[int]
         dialect = get_dialect("ui-tars-1.5")
         completion = TransformersBackend(str(folder)).complete(
             system=None,
-            prompt=dialect.next_action_prompt(TASK, "", (280, 168)).user,
+            prompt=(folder / "prompt.txt").read_text(),  # the prompt it was trained on
             image=frame.image,
         )
         assert completion.model_input_size == (
@@ -206,3 +214,22 @@ def test_unreachable_server_is_a_clear_error(
     assert proc.returncode == 2, proc.stderr
     assert "Cannot reach the model server" in proc.stderr and "Traceback" not in proc.stderr
     assert (tmp_path / "run" / "run.json").exists()  # the log of the run survives the error
+
+
+def test_a_skill_body_reaches_the_models_prompt(
+    tiny_model: tuple[Path, list[int]], demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    folder, _ = tiny_model
+    run_dir = tmp_path / "run"
+    proc = cli("run", TASK, "--model", f"hf:{folder}", "--family", "ui-tars-1.5", "--skill", "fill-field",
+               "--min-pixels", "3136", "--max-pixels", str(28 * 28 * 64), "--max-steps", "1", "--retries", "0",
+               "--run-dir", str(run_dir), env=dict(xdisplay.env), timeout=300)  # fmt: skip
+    assert proc.returncode in (0, 1), proc.stderr
+    run = load_run(run_dir)
+    assert run.meta.settings["skills_in_prompt"] == ["fill-field"]
+    prompt = run.steps[0].attempts[0].meta["prompt"]
+    assert (
+        "## Skill: fill-field" in prompt
+        and "Click inside the input box next to the label" in prompt
+    )
+    assert "- save-as: Save the current document" in prompt  # the catalogue of all skills

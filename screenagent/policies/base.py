@@ -65,9 +65,11 @@ class InvalidOutput(Exception):
     never shown to the user as a crash.
     """
 
-    def __init__(self, message: str, *, raw: str) -> None:
+    def __init__(self, message: str, *, raw: str, meta: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.raw = raw
+        self.meta = meta or {}
+        """What the call cost (model, tokens, prompt), logged with the failed attempt."""
 
 
 class Policy(Protocol):

@@ -113,9 +113,15 @@ class PlannerPolicy:
     """
 
     def __init__(
-        self, planner: Backend, grounder: WordGrounder, *, screen_text: bool | None = None
+        self,
+        planner: Backend,
+        grounder: WordGrounder,
+        *,
+        screen_text: bool | None = None,
+        context: str = "",
     ) -> None:
         self.planner = planner
+        self.context = context
         self.grounder = grounder
         self.name = f"planner:{planner.name}+{getattr(grounder, 'name', 'ocr')}"
         self.screen_text = screen_text if screen_text is not None else hasattr(grounder, "read")
@@ -129,7 +135,8 @@ class PlannerPolicy:
         lines = None
         if self.screen_text:
             lines = [line.text for line in self.grounder.read(ctx.frame.image)]  # type: ignore[attr-defined]
-        return planner_prompt(ctx, lines)
+        prompt = planner_prompt(ctx, lines)
+        return f"{prompt}\n\n{self.context}" if self.context else prompt
 
     def decide(self, ctx: StepContext) -> Proposal:
         if self._pending and not ctx.feedback:

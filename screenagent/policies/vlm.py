@@ -56,13 +56,15 @@ class Asked:
 
     completion: Completion
     model_size: tuple[int, int]
+    prompt: Prompt
+    """What was sent with the image (kept in the step log)."""
 
     def meta(self, backend: Backend, dialect: Dialect) -> dict[str, Any]:
         c = self.completion
         return {
             "model": backend.name, "family": dialect.id, "model_input_size": list(self.model_size),
             "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens,
-            "generate_seconds": round(c.seconds, 4),
+            "generate_seconds": round(c.seconds, 4), "prompt": self.prompt.user,
         }  # fmt: skip
 
 
@@ -73,21 +75,24 @@ def ask(
     image: Image.Image,
     make_prompt: Any,
     feedback: str = "",
+    context: str = "",
 ) -> Asked:
     """Prepare the image, build the prompt for its size, call the model.
 
-    ``make_prompt(size) -> Prompt``; ``feedback`` is appended to the user turn.
+    ``make_prompt(size) -> Prompt``; ``context`` (skills) and then ``feedback`` are appended to
+    the user turn.
     """
     estimated = prep.model_size(*image.size) if prep is not None else image.size
     local = (
         prep is not None and prep.processor_resizes and getattr(backend, "resizes_images", False)
     )
     sent = image if prep is None or local else prep.prepare(image)
-    prompt: Prompt = make_prompt(estimated)
-    user = prompt.user + (f"\n\n{feedback}" if feedback else "")
-    completion = backend.complete(system=prompt.system, prompt=user, image=sent)
+    base: Prompt = make_prompt(estimated)
+    user = base.user + "".join(f"\n\n{part}" for part in (context, feedback) if part)
+    prompt = Prompt(user=user, system=base.system)
+    completion = backend.complete(system=prompt.system, prompt=prompt.user, image=sent)
     size = completion.model_input_size if local and completion.model_input_size else estimated
-    return Asked(completion=completion, model_size=size)
+    return Asked(completion=completion, model_size=size, prompt=prompt)
 
 
 class VLMPolicy:
@@ -97,10 +102,20 @@ class VLMPolicy:
         backend: Where the model runs (transformers, an OpenAI-compatible server).
         dialect: The model family's prompt and output format.
         prep: The image preparation in force (the family's, with any pixel-budget override).
+        context: Text added to every prompt (skills).
     """
 
-    def __init__(self, backend: Backend, dialect: Dialect, prep: ImagePrep | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        dialect: Dialect,
+        prep: ImagePrep | None = None,
+        *,
+        context: str = "",
+    ) -> None:
         self.backend = backend
+        self.context = context
+        """Added to every prompt: the skills catalogue and the selected skills' bodies."""
         self.dialect = dialect
         self.prep = prep if prep is not None else dialect.resize
         self.name = f"vlm:{dialect.id}"
@@ -137,7 +152,7 @@ class VLMPolicy:
         history = self._history(ctx)
         asked = ask(
             self.backend, self.dialect, self.prep, ctx.frame.image,
-            lambda size: self.dialect.next_action_prompt(ctx.task, history, size), feedback,
+            lambda size: self.dialect.next_action_prompt(ctx.task, history, size), feedback, self.context,
         )  # fmt: skip
         text = asked.completion.text
         self.last_meta = asked.meta(self.backend, self.dialect)
@@ -145,7 +160,7 @@ class VLMPolicy:
             answer = self.dialect.parse(text, asked.model_size)
             actions = to_actions(answer, image_width=ctx.frame.width, image_height=ctx.frame.height)
         except InvalidOutput as exc:
-            raise InvalidOutput(str(exc), raw=text) from None
+            raise InvalidOutput(str(exc), raw=text, meta=self.last_meta) from None
         first, *rest = actions
         self._pending.extend(rest)
         return Proposal(raw=text, action=first, thought=answer.thought, meta=self.last_meta)

@@ -45,13 +45,19 @@ def pct(values: list[float], q: float) -> float:
 
 
 def fmt(values: list[float]) -> str:
-    return f"median {statistics.median(values) * 1000:7.1f} ms  p95 {pct(values, 0.95) * 1000:7.1f} ms"
+    return (
+        f"median {statistics.median(values) * 1000:7.1f} ms  p95 {pct(values, 0.95) * 1000:7.1f} ms"
+    )
 
 
 def overhead(folder: Path, size: tuple[int, int], steps: int, budget: Resize) -> None:
     dialect = get_dialect("ui-tars-1.5")
     backend = TransformersBackend(
-        str(folder), device="cpu", min_pixels=budget.min_pixels, max_pixels=budget.max_pixels, max_new_tokens=24
+        str(folder),
+        device="cpu",
+        min_pixels=budget.min_pixels,
+        max_pixels=budget.max_pixels,
+        max_new_tokens=24,
     )
     policy = VLMPolicy(backend, dialect, budget)
     w, h = size
@@ -82,7 +88,9 @@ def overhead(folder: Path, size: tuple[int, int], steps: int, budget: Resize) ->
             encodes_jpeg.append(e2 - e1)
     model_w, model_h = budget.model_size(w, h)
     over = [c + t - g for c, t, g in zip(caps, totals, gens, strict=True)]
-    print(f"\n{w}x{h}, model input {model_w}x{model_h} ({model_w * model_h // 784} visual tokens), {steps} steps")
+    print(
+        f"\n{w}x{h}, model input {model_w}x{model_h} ({model_w * model_h // 784} visual tokens), {steps} steps"
+    )
     print(f"  capture              {fmt(caps)}")
     print(f"  generate (the model) {fmt(gens)}")
     print(f"  screenagent overhead {fmt(over)}   (capture + decide - generate)")
@@ -107,8 +115,13 @@ def visual_tokens() -> None:
             continue
         note = ""
         if not isinstance(prep, Resize):  # relative-coordinate Qwen2-VL families: processor default
-            prep, note = QWEN2_DEFAULT, " (coordinates relative; the Qwen2-VL processor default budget)"
-        rh, rw = smart_resize(1080, 1920, factor=prep.factor, min_pixels=prep.min_pixels, max_pixels=prep.max_pixels)
+            prep, note = (
+                QWEN2_DEFAULT,
+                " (coordinates relative; the Qwen2-VL processor default budget)",
+            )
+        rh, rw = smart_resize(
+            1080, 1920, factor=prep.factor, min_pixels=prep.min_pixels, max_pixels=prep.max_pixels
+        )
         tokens = (rw // prep.factor) * (rh // prep.factor)
         print(f"  {family:12s} {rw}x{rh} -> {tokens:5d} tokens{note}")
 
@@ -120,9 +133,16 @@ def main() -> None:
     from tiny_vlm import build_tiny_qwen25vl
 
     with TemporaryDirectory() as tmp:
-        folder = build_tiny_qwen25vl(Path(tmp) / "model", ["Thought: x\nAction: click(start_box='(1,2)')"])
+        folder = build_tiny_qwen25vl(
+            Path(tmp) / "model", ["Thought: x\nAction: click(start_box='(1,2)')"]
+        )
         for size in ((1280, 800), (1920, 1080)):
-            overhead(folder, size, args.steps, Resize(factor=28, min_pixels=3136, max_pixels=28 * 28 * 64))
+            overhead(
+                folder,
+                size,
+                args.steps,
+                Resize(factor=28, min_pixels=3136, max_pixels=28 * 28 * 64),
+            )
             overhead(folder, size, max(5, args.steps // 4), get_dialect("ui-tars-1.5").resize)  # type: ignore[arg-type]
     visual_tokens()
 
