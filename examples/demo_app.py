@@ -32,6 +32,7 @@ class DemoApp:
             "subscribe": False,
             "submitted": [],
             "saves": 0,
+            "saved_as": None,
             "selected": None,
             "opened": [],
             "list_top": 0,
@@ -58,6 +59,7 @@ class DemoApp:
         root.bind_all("<KeyPress>", self._on_key, add="+")
         root.bind_all("<FocusIn>", self._on_focus, add="+")
         root.bind_all("<Control-s>", lambda e: self._save())
+        root.bind_all("<Control-S>", lambda e: self._save_as())  # ctrl+shift+s
         root.after(200, self._ready)
 
     # --- layout ---------------------------------------------------------------------------
@@ -68,6 +70,7 @@ class DemoApp:
         filemenu = tk.Menu(menubar, tearoff=False)
         filemenu.add_command(label="New", command=lambda: self._menu("File/New"))
         filemenu.add_command(label="Save", accelerator="Ctrl+S", command=self._save)
+        filemenu.add_command(label="Save As...", accelerator="Ctrl+Shift+S", command=self._save_as)
         filemenu.add_separator()
         filemenu.add_command(label="Quit", command=r.destroy)
         helpmenu = tk.Menu(menubar, tearoff=False)
@@ -220,6 +223,18 @@ class DemoApp:
     def _save(self) -> None:
         self.state["saves"] += 1
         self._status(f"Saved ({self.state['saves']})")
+        self._write()
+
+    def _save_as(self) -> None:
+        """Tk's own Save As dialog ("File name:" field, Save button) in the state file's folder."""
+        from tkinter import filedialog
+
+        path = filedialog.asksaveasfilename(parent=self.root, title="Save As",
+                                            initialdir=str(self.state_path.parent))  # fmt: skip
+        if path:
+            Path(path).write_text(self.name_var.get())
+            self.state["saved_as"] = path
+            self._status(f"Saved as {Path(path).name}")
         self._write()
 
     def _submit(self) -> None:

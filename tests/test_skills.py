@@ -175,3 +175,4 @@ def test_skill_cli_errors(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "No skill named 'nope'" in proc.stderr
     proc = cli("run", "--skill", "fill-field", "--param", "oops")
     assert proc.returncode == 2 and "KEY=VALUE" in proc.stderr
+
