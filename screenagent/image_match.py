@@ -76,6 +76,10 @@ def field_beside(image: Image.Image, label: Box, *, reach: int = 400) -> tuple[i
     # to the right, along the label's centre row
     start = min(label.x2 + 2, rgb.width - 1)
     background = px(start, cy)
+    panel = px(max(0, label.x1 - 3), cy)
+    if max(abs(a - b) for a, b in zip(background, panel, strict=False)) > 24:
+        # OCR's box ran into the field (a white entry on a grey panel): we are already inside it
+        return min(rgb.width - 1, start + 8), cy
     for x in range(start, min(rgb.width, start + reach)):
         if differs(px(x, cy), background):
             inside = min(rgb.width - 1, x + 12)

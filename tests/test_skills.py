@@ -176,3 +176,18 @@ def test_skill_cli_errors(tmp_path: Path) -> None:
     proc = cli("run", "--skill", "fill-field", "--param", "oops")
     assert proc.returncode == 2 and "KEY=VALUE" in proc.stderr
 
+
+@pytest.mark.display
+def test_save_as_skill_saves_through_tks_real_dialog(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    """Tk's file dialog: OCR's box of "File name:" runs into the entry, which field_beside
+    must recognise as the field itself."""
+    proc = cli("run", "--skill", "save-as", "--param", "filename=report.txt", "--run-dir", str(tmp_path / "run"),
+               env=dict(xdisplay.env), timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    state = demo_app.wait_for(lambda s: s["saved_as"])
+    saved = Path(state["saved_as"])
+    assert (
+        saved.name == "report.txt" and saved.parent == demo_app.state_path.parent and saved.exists()
+    )
