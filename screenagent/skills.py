@@ -122,8 +122,8 @@ class Skill:
         return here in self.meta.platforms
 
 
-def _front_matter(text: str, path: Path) -> tuple[dict[str, object], str, int]:
-    """(front matter, body, line number where the YAML starts)."""
+def _front_matter(text: str, path: Path) -> tuple[dict[str, object], str]:
+    """(front matter, body)."""
     lines = text.splitlines()
     if not lines or lines[0].strip() != "---":
         raise SkillError(
@@ -145,7 +145,7 @@ def _front_matter(text: str, path: Path) -> tuple[dict[str, object], str, int]:
         raise SkillError(
             f"{path}: the front matter must be a mapping (name: ..., description: ...)."
         )
-    return data, "\n".join(lines[end + 1 :]).strip(), 2
+    return data, "\n".join(lines[end + 1 :]).strip()
 
 
 def load_skill(path: Path) -> Skill:
@@ -155,7 +155,7 @@ def load_skill(path: Path) -> Skill:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SkillError(f"{path}: cannot be read: {exc.strerror or exc}.") from None
-    data, body, _ = _front_matter(text, path)
+    data, body = _front_matter(text, path)
     try:
         meta = SkillMeta.model_validate(data)
     except ValidationError as exc:

@@ -1,20 +1,20 @@
-"""Model families, table-driven: each is a parser plus its coordinate space and resize.
+"""Model families, table-driven: each is a parser plus its coordinate space, its image
+preparation and its prompts. The parsers live by format: `uitars`, `qwen`, `grounders`,
+`pyautogui_code`, `hosted`; the point families and ShowUI are here.
 
 Formats and conversions follow the official sources summarised in the project's reference
-(model-formats.md): UI-TARS ``codes/ui_tars/action_parser.py`` and README_coordinates.md,
-Qwen2.5-VL/Qwen3-VL cookbooks, ShowUI ``api.py``, OS-Atlas README, UGround README.
+(model-formats.md): ShowUI ``api.py``, OS-Atlas README, UGround README, and the modules above.
 """
 
 from __future__ import annotations
 
 import ast
-import json
 import re
 from typing import Any
 
 from ..geometry import ModelSpace
 from ..policies.base import InvalidOutput
-from . import grounders, hosted, pyautogui_code
+from . import grounders, hosted, pyautogui_code, qwen, uitars
 from .base import (
     Dialect,
     ModelAction,
@@ -23,436 +23,17 @@ from .base import (
     Prompt,
     Resize,
     ScaleToTarget,
-    call_kwargs,
     done,
-    key_names,
-    number,
     numbers,
     point_of,
-    scroll_amount,
-    split_keys,
 )
-
-# --- UI-TARS ----------------------------------------------------------------------------------
-
-_SPECIAL = re.compile(r"<\|box_start\|>|<\|box_end\|>|<\|im_end\|>|<\|endoftext\|>")
-_POINT_TAG = re.compile(r"<point>\s*(-?\d+(?:\.\d+)?)[\s,]+(-?\d+(?:\.\d+)?)\s*</point>")
-_UITARS_KEYS = {"arrowleft": "left", "arrowright": "right", "arrowup": "up", "arrowdown": "down"}
-
-
-def _uitars_calls(text: str) -> tuple[str | None, list[str]]:
-    text = _SPECIAL.sub("", text)
-    text = _POINT_TAG.sub(lambda m: f"({m.group(1)},{m.group(2)})", text)
-    thought = None
-    m = re.search(r"(?:Thought|Reflection|Action_Summary):\s*(.*?)(?=\n\s*Action:|\Z)", text, re.S)
-    if m:
-        thought = m.group(1).strip() or None
-    if "Action:" not in text:
-        raise InvalidOutput(
-            "no 'Action:' in the answer; write 'Action: click(start_box=\"(x,y)\")'", raw=text
-        )
-    body = text.rsplit("Action:", 1)[1].strip()
-    calls = [c.strip() for c in re.split(r"\)\s*\n\s*\n", body) if c.strip()]
-    calls = [c if c.endswith(")") else c + ")" for c in calls]
-    return thought, calls
-
-
-def _escape_type_content(call: str) -> str:
-    """UI-TARS writes type(content='it's') with unescaped quotes; re-escape the inner ones as
-    its own parser does, so the literal can be read."""
-    m = re.match(r"^(type\s*\(\s*content\s*=\s*)(['\"])(.*)\2(\s*\))\s*$", call, re.S)
-    if not m:
-        return call
-    inner = m.group(3)
-    inner = re.sub(r"(?<!\\)" + re.escape(m.group(2)), "\\\\" + m.group(2), inner)
-    return f"{m.group(1)}{m.group(2)}{inner}{m.group(2)}{m.group(4)}"
-
-
-def _uitars_action(name: str, kw: dict[str, Any], space: ModelSpace) -> list[ModelAction]:
-    def pt(key_names: tuple[str, ...]) -> tuple[float, float]:
-        for k in key_names:
-            if k in kw:
-                return point_of(str(kw[k]), f"{name}.{k}")
-        raise InvalidOutput(f"{name}: missing {' or '.join(key_names)}", raw=str(kw))
-
-    start = ("start_box", "point", "start_point")
-    match name:
-        case "click" | "left_single":
-            x, y = pt(start)
-            return [ModelAction(data={"action": "click", "x": x, "y": y}, space=space)]
-        case "left_double":
-            x, y = pt(start)
-            return [ModelAction(data={"action": "click", "x": x, "y": y, "clicks": 2}, space=space)]
-        case "right_single":
-            x, y = pt(start)
-            return [
-                ModelAction(
-                    data={"action": "click", "x": x, "y": y, "button": "right"}, space=space
-                )
-            ]
-        case "hover" | "mouse_move":
-            x, y = pt(start)
-            return [ModelAction(data={"action": "move", "x": x, "y": y}, space=space)]
-        case "drag" | "select":
-            x, y = pt(start)
-            tx, ty = pt(("end_box", "end_point"))
-            return [
-                ModelAction(
-                    data={"action": "drag", "x": x, "y": y, "to_x": tx, "to_y": ty}, space=space
-                )
-            ]
-        case "hotkey" | "press" | "keydown":
-            keys = [
-                _UITARS_KEYS.get(k.lower(), k)
-                for k in split_keys(str(kw.get("key", kw.get("hotkey", ""))))
-            ]
-            return [ModelAction(data={"action": "key", "keys": keys})]
-        case "type":
-            content = str(kw.get("content", ""))
-            out = []
-            submit = content.endswith("\n")
-            text = content.rstrip("\n") if submit else content
-            if text:
-                out.append(ModelAction(data={"action": "type", "text": text}))
-            if submit:
-                out.append(ModelAction(data={"action": "key", "keys": ["enter"]}))
-            if not out:
-                raise InvalidOutput("type: empty content", raw=str(kw))
-            return out
-        case "scroll":
-            direction = str(kw.get("direction", "down")).lower().strip()
-            data: dict[str, Any] = {"action": "scroll", "direction": direction, "amount": 5}
-            if any(k in kw for k in start):
-                data["x"], data["y"] = pt(start)
-                return [ModelAction(data=data, space=space)]
-            return [ModelAction(data=data)]
-        case "wait":
-            return [ModelAction(data={"action": "wait", "seconds": 5})]
-        case "finished":
-            return [done(True, str(kw.get("content", "")) or None)]
-        case "call_user":
-            return [done(False, "the model asked for the user's help")]
-    raise InvalidOutput(
-        f"unknown action {name!r}; use click, left_double, right_single, drag, hotkey, type, "
-        "scroll, wait, finished or call_user",
-        raw=str(kw),
-    )
-
-
-def _parse_uitars(space_of: str) -> Any:
-    def parse(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
-        space = (
-            ModelSpace.pixels(*model_size) if space_of == "pixels" else ModelSpace.relative(1000)
-        )
-        thought, calls = _uitars_calls(text)
-        actions: list[ModelAction] = []
-        for call in calls:
-            name, kw = call_kwargs(_escape_type_content(call))
-            actions += _uitars_action(name, kw, space)
-        return ParsedAnswer(thought=thought, actions=tuple(actions))
-
-    return parse
-
-
-_UITARS_GROUNDING = (
-    "You are a GUI agent. You are given a task and your action history, with screenshots. "
-    "You need to perform the next action to complete the task.\n\n## Output Format\n\n"
-    "Action: ...\n\n\n## Action Space\nclick(point='<point>x1 y1</point>'')\n\n"
-    "## User Instruction\n{target}"
-)
-
-_UITARS_COMPUTER = """You are a GUI agent. You are given a task and your action history, with screenshots. You need to perform the next action to complete the task.
-
-## Output Format
-```
-Thought: ...
-Action: ...
-```
-
-## Action Space
-click(start_box='<|box_start|>(x1,y1)<|box_end|>')
-left_double(start_box='<|box_start|>(x1,y1)<|box_end|>')
-right_single(start_box='<|box_start|>(x1,y1)<|box_end|>')
-drag(start_box='<|box_start|>(x1,y1)<|box_end|>', end_box='<|box_start|>(x3,y3)<|box_end|>')
-hotkey(key='')
-type(content='') #If you want to submit your input, use "\\n" at the end of `content`.
-scroll(start_box='<|box_start|>(x1,y1)<|box_end|>', direction='down or up or right or left')
-wait() #Sleep for 5s and take a screenshot to check for any changes.
-finished()
-call_user() # Submit the task and call the user when the task is unsolvable, or when you need the user's help.
-
-## Note
-- Use English in `Thought` part.
-- Summarize your next action (with its target element) in one sentence in `Thought` part.
-
-## User Instruction
-{task}
-{history}"""
-
-
-def _uitars_agent(task: str, history: str, size: tuple[int, int]) -> Prompt:
-    return Prompt(
-        user=_UITARS_COMPUTER.format(
-            task=task, history=f"\n## Previous actions\n{history}" if history else ""
-        )
-    )
-
-
-# --- Qwen2.5-VL / Qwen3-VL --------------------------------------------------------------------
-
-_TOOL_CALL = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|\Z)", re.S)
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)(?:```|\Z)", re.S)
-
-
-def _json_loose(text: str) -> Any:
-    """JSON, repairing a list cut off mid-way (as the Qwen cookbook does)."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        cut = text.rfind('"}')
-        if text.lstrip().startswith("[") and cut > 0:
-            try:
-                return json.loads(text[: cut + 2] + "]")
-            except json.JSONDecodeError:
-                pass
-        cut = text.rfind("}")
-        if cut > 0:
-            try:
-                return json.loads(text[: cut + 1])
-            except json.JSONDecodeError:
-                pass
-    raise InvalidOutput(f"the answer's JSON cannot be read: {text[:200]!r}", raw=text)
-
-
-def _qwen_tool_action(
-    args: dict[str, Any], space: ModelSpace, last: list[float] | None
-) -> list[ModelAction]:
-    action = str(args.get("action", ""))
-
-    def coord(key: str = "coordinate") -> tuple[float, float]:
-        value = args.get(key)
-        if not isinstance(value, (list, tuple)) or len(value) != 2:
-            raise InvalidOutput(
-                f"{action}: '{key}' must be [x, y], got {value!r}", raw=json.dumps(args)
-            )
-        return number(value[0], f"{action}: x"), number(value[1], f"{action}: y")
-
-    clicks = {"left_click": ("left", 1), "click": ("left", 1), "right_click": ("right", 1),
-              "middle_click": ("middle", 1), "double_click": ("left", 2), "triple_click": ("left", 3)}  # fmt: skip
-    if action in clicks:
-        button, n = clicks[action]
-        x, y = coord()
-        return [
-            ModelAction(
-                data={"action": "click", "x": x, "y": y, "button": button, "clicks": n}, space=space
-            )
-        ]
-    if action == "mouse_move":
-        x, y = coord()
-        return [ModelAction(data={"action": "move", "x": x, "y": y}, space=space)]
-    if action == "left_click_drag":
-        if last is None:
-            raise InvalidOutput("left_click_drag drags from the pointer: move the mouse first (mouse_move) "
-                                "in the same answer", raw=json.dumps(args))  # fmt: skip
-        x, y = coord()
-        return [
-            ModelAction(
-                data={"action": "drag", "x": last[0], "y": last[1], "to_x": x, "to_y": y},
-                space=space,
-            )
-        ]
-    if action == "swipe":
-        x, y = coord()
-        tx, ty = coord("coordinate2")
-        return [
-            ModelAction(
-                data={"action": "drag", "x": x, "y": y, "to_x": tx, "to_y": ty}, space=space
-            )
-        ]
-    if action == "key":
-        keys = args.get("keys", args.get("text"))
-        keys = split_keys(keys) if isinstance(keys, str) else key_names(keys, "key: keys")
-        return [ModelAction(data={"action": "key", "keys": keys})]
-    if action == "type":
-        return [ModelAction(data={"action": "type", "text": str(args.get("text", ""))})]
-    if action in ("scroll", "hscroll"):
-        amount = args.get("pixels", args.get("amount", 3))
-        try:
-            amount = float(amount)
-        except (TypeError, ValueError):
-            raise InvalidOutput(
-                f"{action}: 'pixels' must be a number", raw=json.dumps(args)
-            ) from None
-        if action == "scroll":
-            direction = "up" if amount > 0 else "down"
-        else:
-            direction = "right" if amount > 0 else "left"
-        data: dict[str, Any] = {
-            "action": "scroll",
-            "direction": direction,
-            "amount": scroll_amount(amount),
-        }
-        if args.get("coordinate") is not None:
-            data["x"], data["y"] = coord()
-            return [ModelAction(data=data, space=space)]
-        return [ModelAction(data=data)]
-    if action == "wait":
-        return [
-            ModelAction(
-                data={
-                    "action": "wait",
-                    "seconds": number(args["time"], "wait: time")
-                    if args.get("time") is not None
-                    else 1.0,
-                }
-            )
-        ]
-    if action == "terminate":
-        return [done(str(args.get("status", "success")).lower() == "success")]
-    if action == "answer":
-        return [done(True, str(args.get("text", "")) or None)]
-    raise InvalidOutput(f"unknown computer_use action {action!r}", raw=json.dumps(args))
-
-
-def _qwen_grounding(target: str, size: tuple[int, int]) -> Prompt:
-    return Prompt(
-        user=f"Locate {target} in the image, output its point coordinates in JSON format."
-    )
-
-
-def _computer_use_tool(width: int, height: int, *, qwen3: bool) -> dict[str, Any]:
-    """The ``computer_use`` function of the Qwen cookbooks' agent_function_call.py, as a
-    function schema; the resolution it states is the size the model sees."""
-    actions = ["key", "type", "mouse_move", "left_click", "left_click_drag", "right_click",
-               "middle_click", "double_click", "scroll", "wait", "terminate"]  # fmt: skip
-    if qwen3:
-        actions = [*actions[:8], "triple_click", "scroll", "hscroll", "wait", "terminate", "answer"]
-    return {
-        "type": "function",
-        "function": {
-            "name_for_human": "computer_use",
-            "name": "computer_use",
-            "description": "Use a mouse and keyboard to interact with a computer, and take screenshots.\n"
-            "* This is an interface to a desktop GUI. You do not have access to a terminal or "
-            "applications menu. You must click on desktop icons to start applications.\n"
-            "* Some applications may take time to start or process actions, so you may need to "
-            "wait and take successive screenshots to see the results of your actions.\n"
-            f"* The screen's resolution is {width}x{height}.\n"
-            "* Whenever you intend to move the cursor to click on an element like an icon, you "
-            "should consult a screenshot to determine the coordinates of the element before "
-            "moving the cursor.\n"
-            "* Make sure to click any buttons, links, icons, etc with the cursor tip in the "
-            "center of the element.",
-            "parameters": {
-                "properties": {
-                    "action": {"description": "The action to perform.", "enum": actions, "type": "string"},
-                    "keys": {"description": "Required only by `action=key`.", "type": "array"},
-                    "text": {"description": "Required only by `action=type`" + (" and `action=answer`." if qwen3 else "."), "type": "string"},
-                    "coordinate": {"description": "(x, y): The x (pixels from the left edge) and y (pixels from the top edge) coordinates to move the mouse to.", "type": "array"},
-                    "pixels": {"description": "The amount of scrolling to perform. Positive values scroll up, negative values scroll down. Required only by `action=scroll`" + (" and `action=hscroll`." if qwen3 else "."), "type": "number"},
-                    "time": {"description": "The seconds to wait. Required only by `action=wait`.", "type": "number"},
-                    "status": {"description": "The status of the task. Required only by `action=terminate`.", "type": "string", "enum": ["success", "failure"]},
-                },
-                "required": ["action"],
-                "type": "object",
-            },
-            "args_format": "Format the arguments as a JSON object.",
-        },
-    }  # fmt: skip
-
-
-_FNCALL_SYSTEM = """You are a helpful assistant.
-
-# Tools
-
-You may call one or more functions to assist with the user query.
-
-You are provided with function signatures within <tools></tools> XML tags:
-<tools>
-{tool}
-</tools>
-
-For each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:
-<tool_call>
-{{"name": <function-name>, "arguments": <args-json-object>}}
-</tool_call>"""
-
-_QWEN3_FORMAT = """
-
-# Response format
-
-Response format for every step:
-1) Thought: one concise sentence explaining the next move (no multi-step reasoning).
-2) Action: a short imperative describing what to do in the UI.
-3) A single <tool_call>...</tool_call> block containing only the JSON: {"name": <function-name>, "arguments": <args-json-object>}."""
-
-
-def _qwen_agent(qwen3: bool) -> Any:
-    def prompt(task: str, history: str, size: tuple[int, int]) -> Prompt:
-        w, h = (999, 999) if qwen3 else size  # Qwen3-VL's agent space is fixed at 0-999
-        tool = json.dumps(_computer_use_tool(w, h, qwen3=qwen3), ensure_ascii=False)
-        system = _FNCALL_SYSTEM.format(tool=tool) + (_QWEN3_FORMAT if qwen3 else "")
-        steps = f"\n\nPrevious actions:\n{history}" if history else ""
-        return Prompt(system=system, user=f"The user query: {task}{steps}")
-
-    return prompt
-
-
-def _parse_qwen(tool_space: str, grounding_extent: int | None) -> Any:
-    def parse(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
-        pixel_space = ModelSpace.pixels(*model_size)
-        tool = pixel_space if tool_space == "pixels" else ModelSpace.relative(999)
-        grounding = (
-            pixel_space if grounding_extent is None else ModelSpace.relative(grounding_extent)
-        )
-        thought = None
-        m = re.search(r"Thought:\s*(.*?)(?=\n\s*(?:Action:|<tool_call>)|\Z)", text, re.S)
-        if m:
-            thought = m.group(1).strip() or None
-        calls = _TOOL_CALL.findall(text)
-        actions: list[ModelAction] = []
-        if calls:
-            last: list[float] | None = None
-            for raw in calls:
-                obj = _json_loose(raw)
-                if not isinstance(obj, dict) or not isinstance(obj.get("arguments"), dict):
-                    raise InvalidOutput('a tool call is {"name": ..., "arguments": {...}}', raw=raw)
-                for ma in _qwen_tool_action(obj["arguments"], tool, last):
-                    actions.append(ma)
-                    if ma.data.get("x") is not None:
-                        last = [
-                            ma.data.get("to_x", ma.data["x"]),
-                            ma.data.get("to_y", ma.data["y"]),
-                        ]
-            return ParsedAnswer(thought=thought, actions=tuple(actions))
-        fence = _FENCE.search(text)
-        body = fence.group(1) if fence else text.strip()
-        if body.startswith(("[", "{")):
-            obj = _json_loose(body)
-            items = obj if isinstance(obj, list) else [obj]
-            for item in items[:1]:  # grounding: the first (best) item
-                if isinstance(item, dict) and "point_2d" in item:
-                    x, y = point_of(json.dumps(item["point_2d"]), "point_2d")
-                elif isinstance(item, dict) and "bbox_2d" in item:
-                    x, y = point_of(json.dumps(item["bbox_2d"]), "bbox_2d")
-                else:
-                    raise InvalidOutput("expected point_2d or bbox_2d", raw=body)
-                actions.append(
-                    ModelAction(data={"action": "click", "x": x, "y": y}, space=grounding)
-                )
-            if actions:
-                return ParsedAnswer(thought=thought, actions=tuple(actions))
-        raise InvalidOutput("no <tool_call> and no point_2d/bbox_2d in the answer", raw=text)
-
-    return parse
-
 
 # --- point-only grounding families -------------------------------------------------------------
 
 
 def _parse_point(extent: float, *, strip_refs: bool = False) -> Any:
     def parse(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
-        body = _SPECIAL.sub("", text)
+        body = uitars.SPECIAL_TOKENS.sub("", text)
         if strip_refs:
             body = re.sub(r"<\|object_ref_start\|>.*?<\|object_ref_end\|>", "", body, flags=re.S)
         nums = numbers(body)
@@ -519,36 +100,36 @@ FAMILIES: dict[str, Dialect] = {
     for d in (
         Dialect(
             id="ui-tars-1.5",
-            parse=_parse_uitars("pixels"),
+            parse=uitars.parse_uitars("pixels"),
             resize=Resize(factor=28, min_pixels=100 * 28 * 28, max_pixels=16384 * 28 * 28),
-            grounding=lambda t, size: Prompt(user=_UITARS_GROUNDING.format(target=t)),
-            agent=_uitars_agent,
+            grounding=lambda t, size: Prompt(user=uitars.UITARS_GROUNDING.format(target=t)),
+            agent=uitars.uitars_agent,
             notes="absolute pixels of the smart-resized image (ui-tars action_parser.py, model_type qwen25vl)",
         ),
         Dialect(
             id="ui-tars",
-            parse=_parse_uitars("relative"),
+            parse=uitars.parse_uitars("relative"),
             grounding=lambda t, size: Prompt(
                 user="Output only the coordinate of one point in your response. "
                 f"What element matches the following task: {t}"
             ),
-            agent=_uitars_agent,
+            agent=uitars.uitars_agent,
             notes="UI-TARS v1 (Qwen2-VL): relative 0-1000 (README_v1.md coordinate mapping)",
         ),
         Dialect(
             id="qwen2.5-vl",
-            parse=_parse_qwen("pixels", None),
+            parse=qwen.parse_qwen("pixels", None),
             resize=Resize(),
-            grounding=_qwen_grounding,
-            agent=_qwen_agent(qwen3=False),
+            grounding=qwen.qwen_grounding,
+            agent=qwen.qwen_agent(qwen3=False),
             notes="tool calls and point_2d/bbox_2d in pixels of the smart-resized input (cookbooks)",
         ),
         Dialect(
             id="qwen3-vl",
-            parse=_parse_qwen("relative", 1000),
+            parse=qwen.parse_qwen("relative", 1000),
             resize=Resize(factor=32, min_pixels=65536, max_pixels=16777216),
-            grounding=_qwen_grounding,
-            agent=_qwen_agent(qwen3=True),
+            grounding=qwen.qwen_grounding,
+            agent=qwen.qwen_agent(qwen3=True),
             notes="tool calls relative 0-999 (mobile cookbook rescale_coordinates); point_2d relative 0-1000",
         ),
         Dialect(

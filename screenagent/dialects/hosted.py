@@ -206,10 +206,6 @@ def _openai_actions(obj: Any) -> tuple[list[dict[str, Any]], str | None]:
     return out, message
 
 
-_OPENAI_KEYS = {"arrowleft": "left", "arrowright": "right", "arrowup": "up", "arrowdown": "down",
-                "cmd": "command", "super": "win", "meta": "win"}  # fmt: skip
-
-
 def parse_openai(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
     space = ModelSpace.pixels(*model_size)
     actions, message = _openai_actions(_load(text))
@@ -272,7 +268,7 @@ def parse_openai(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
                 ModelAction(
                     data={
                         "action": "key",
-                        "keys": [_OPENAI_KEYS.get(str(k).lower(), str(k)) for k in keys],
+                        "keys": [str(k) for k in keys],
                     }
                 )
             )
