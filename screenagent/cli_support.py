@@ -52,6 +52,7 @@ def launched(command: str | None, *, screen: Any, timeout: float = 20.0) -> Iter
     if not command:
         yield None
         return
+    from .display import end_process
     from .screen import SettleConfig, changed_fraction, wait_until_settled
 
     argv = shlex.split(command)
@@ -74,13 +75,7 @@ def launched(command: str | None, *, screen: Any, timeout: float = 20.0) -> Iter
         wait_until_settled(screen, config=SettleConfig(quiet_seconds=0.3, cap_seconds=5.0))
         yield proc
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        end_process(proc)
 
 
 def region_option(text: str | None) -> Any:

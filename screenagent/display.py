@@ -21,8 +21,20 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from .errors import DisplayError, MissingDependency
+
+
+def end_process(proc: subprocess.Popen[Any], grace: float = 5.0) -> None:
+    """End a process we started, by its PID: SIGTERM, then SIGKILL after ``grace`` seconds."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
 
 
 def parse_size(text: str) -> tuple[int, int, int]:
@@ -216,13 +228,8 @@ class VirtualDisplay:
                 os.environ[key] = value
         self._saved_env.clear()
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        if proc is not None:
+            end_process(proc)
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None

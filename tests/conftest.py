@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from screenagent.display import VirtualDisplay
+from screenagent.display import VirtualDisplay, end_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_APP = ROOT / "examples" / "demo_app.py"
@@ -93,12 +93,7 @@ def demo_app(xdisplay: VirtualDisplay, tmp_path: Path) -> Iterator[DemoApp]:
     try:
         yield app
     finally:
-        app.proc.terminate()
-        try:
-            app.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            app.proc.kill()
-            app.proc.wait()
+        end_process(app.proc)
 
 
 def cli(
@@ -114,3 +109,36 @@ def cli(
         cwd=kw.pop("cwd", ROOT),
         **kw,
     )
+
+
+@pytest.fixture
+def spawn(xdisplay: VirtualDisplay) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start a program (zenity, xterm ...) on the session display; ended by PID afterwards."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(*argv: str, **kw: Any) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(
+            list(argv),
+            env={**xdisplay.env, **kw.pop("env", {})},
+            stdin=subprocess.DEVNULL,
+            stdout=kw.pop("stdout", subprocess.DEVNULL),
+            stderr=subprocess.DEVNULL,
+            **kw,
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in reversed(started):
+        end_process(proc)
+
+
+def wait_for_window(vd: VirtualDisplay, title: str, timeout: float = 20.0) -> None:
+    """Block until a window with this title is mapped (xdotool --sync), or fail."""
+    proc = subprocess.run(
+        ["xdotool", "search", "--sync", "--onlyvisible", "--name", title],
+        env=dict(vd.env),
+        capture_output=True,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, f"no window titled {title!r} appeared"

@@ -4,10 +4,13 @@ CLI, and the bundled deterministic skills run for real on the demo app."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import DemoApp, cli
+from conftest import ROOT, DemoApp, cli, wait_for_window
 
 from screenagent.display import VirtualDisplay
 from screenagent.skills import (
@@ -74,8 +77,13 @@ def test_later_folders_override_by_name_and_params_fill_steps(tmp_path: Path) ->
         skills["save-as"].render_steps({})
     with pytest.raises(SkillError, match="has no parameter colour"):
         skills["save-as"].render_steps({"filename": "x", "colour": "red"})
+    write(
+        tmp_path,
+        "advice",
+        "---\nname: advice\ndescription: instructions for a model only\n---\nBe kind.",
+    )
     with pytest.raises(SkillError, match="has no steps"):
-        skills["open-app"].render_steps({})
+        load_skills([tmp_path])["advice"].render_steps({})
 
 
 @pytest.mark.parametrize(
@@ -191,3 +199,37 @@ def test_save_as_skill_saves_through_tks_real_dialog(
     assert (
         saved.name == "report.txt" and saved.parent == demo_app.state_path.parent and saved.exists()
     )
+
+
+@pytest.mark.display
+def test_copy_visible_text_skill_copies_from_a_real_gtk_entry(
+    xdisplay: VirtualDisplay, spawn: Callable[..., subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    spawn("zenity", "--entry", "--title", "Share", "--text", "Invite code:",
+          "--entry-text", "ZX-4471-QP")  # fmt: skip
+    wait_for_window(xdisplay, "Share")
+    proc = cli("run", "--skill", "copy-visible-text", "--param", "text=ZX-4471-QP",
+               "--run-dir", str(tmp_path / "run"), env=dict(xdisplay.env), timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    clip = subprocess.run(["xclip", "-o", "-selection", "clipboard"], env=dict(xdisplay.env),
+                          capture_output=True, text=True, timeout=10)  # fmt: skip
+    assert clip.stdout == "ZX-4471-QP"
+
+
+@pytest.mark.display
+def test_open_app_skill_starts_the_demo_app_from_a_run_dialog(
+    xdisplay: VirtualDisplay, spawn: Callable[..., subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    """alt+F2 on a launcher that grabs it for real (tests/run_dialog.py, a GTK entry)."""
+    launcher = spawn(sys.executable, str(ROOT / "tests" / "run_dialog.py"), stdout=subprocess.PIPE)
+    assert launcher.stdout is not None and launcher.stdout.readline().strip() == b"ready"
+    state = tmp_path / "opened.json"
+    command = f"{sys.executable} {ROOT / 'examples' / 'demo_app.py'} --state {state}"
+    proc = cli("run", "--skill", "open-app", "--param", f"command={command}",
+               "--param", "window=Submit", "--run-dir", str(tmp_path / "run"),
+               env=dict(xdisplay.env), timeout=120)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    opened = DemoApp(proc=launcher, state_path=state)
+    assert opened.wait_for(lambda s: s.get("ready"))["ready"] is True
+    launcher.terminate()  # it ends the app it started
+    assert launcher.wait(timeout=10) == 0
