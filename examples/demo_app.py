@@ -26,6 +26,7 @@ class DemoApp:
     def __init__(self, root: tk.Tk, state_path: Path, *, at: tuple[int, int] = (0, 0)) -> None:
         self.root = root
         self.state_path = state_path
+        self.slow_marker: Path | None = None
         self.state: dict[str, Any] = {
             "name": "",
             "email": "",
@@ -244,7 +245,13 @@ class DemoApp:
             return
         self.state["submitted"].append({"name": name, "email": self.email_var.get(),
                                         "subscribe": self.sub_var.get()})  # fmt: skip
-        self._status(f"Thank you, {name}! Your form was submitted.")
+        thanks = f"Thank you, {name}! Your form was submitted."
+        if self.slow_marker is not None and not self.slow_marker.exists():
+            self.slow_marker.touch()  # the first run is slow; every later one is not
+            self._status("Sending...")
+            self.root.after(4000, lambda: self._status(thanks))
+        else:
+            self._status(thanks)
         self._write()
 
     def _clear(self) -> None:
@@ -333,7 +340,10 @@ class DemoApp:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--state", required=True, type=Path, help="JSON file to write the state to")
+    parser.add_argument("--state", type=Path,
+                        help="JSON file to write the state to (default: one in a new temporary folder)")  # fmt: skip
+    parser.add_argument("--slow-first-submit", type=Path, metavar="MARKER",
+                        help="flaky by design: while MARKER does not exist, create it and answer Submit 4 s late")  # fmt: skip
     parser.add_argument("--font-family", help="font for every widget (for OCR benchmarks)")
     parser.add_argument("--font-size", type=int, help="font size in points")
     parser.add_argument(
@@ -351,7 +361,9 @@ def main() -> None:
             if args.font_size:
                 font.configure(size=args.font_size)
     at = tuple(int(v) for v in args.at.split(",")) if args.at else (0, 0)
-    DemoApp(root, args.state.resolve(), at=(at[0], at[1]))
+    state = args.state or Path(tempfile.mkdtemp(prefix="demo-app-")) / "state.json"
+    app = DemoApp(root, state.resolve(), at=(at[0], at[1]))
+    app.slow_marker = args.slow_first_submit
     root.mainloop()
 
 

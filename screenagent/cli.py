@@ -136,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check the display, input, scale and installed extras")
     doctor.add_argument("--virtual-display", metavar="WxH", help="check inside a private Xvfb")
     doctor.set_defaults(func=cmd_doctor)
+
+    from .testing.cli import add_test_command
+
+    add_test_command(sub)
     return parser
 
 

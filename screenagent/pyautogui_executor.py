@@ -9,6 +9,7 @@ settle instead).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Any
@@ -57,14 +58,14 @@ def _load_pyautogui(display: str | None) -> Any:
 
 
 def _bind_x11_display(pyautogui: Any, display: str) -> None:
-    """pyautogui keeps one module-level X connection, opened at import. If that was another
-    display, point it at ours (Xvfb servers share the same default keymap)."""
+    """pyautogui keeps one module-level X connection, opened at import. Point it at ours with
+    a fresh connection: another display, or the same name reused by a newer Xvfb after the old
+    one ended (its connection is dead), both need one."""
     from Xlib.display import Display
 
     x11 = pyautogui._pyautogui_x11
-    current = x11._display.get_display_name()
-    if current != display:
-        old, x11._display = x11._display, Display(display)
+    old, x11._display = x11._display, Display(display)
+    with contextlib.suppress(Exception):
         old.close()
 
 

@@ -65,7 +65,8 @@ Actions:
 Never give coordinates: name the target by its visible text or a short description."""
 
 
-def _json_object(text: str) -> Any:
+def json_object(text: str) -> Any:
+    """The JSON object in a model's answer (a ```json fence, or the outermost braces)."""
     fence = re.search(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.S)
     body = fence.group(1) if fence else None
     if body is None:
@@ -150,7 +151,7 @@ class PlannerPolicy:
         )
         text = completion.text
         try:
-            step = PlannedStep.model_validate(_json_object(text))
+            step = PlannedStep.model_validate(json_object(text))
         except ValidationError as exc:
             raise InvalidOutput("; ".join(format_validation_error(exc)), raw=text) from None
         except InvalidOutput as exc:

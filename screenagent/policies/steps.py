@@ -265,6 +265,7 @@ def wait_for(
     start = clock()
     last_error: GroundingError | None = None
     looks = 0
+    settle_s = 0.0
     while True:
         looks += 1
         try:
@@ -273,6 +274,7 @@ def wait_for(
             found, last_error = None, exc
         if found is not None:
             settled = wait_until_settled(screen, config=settle)
+            settle_s += settled.seconds
             if settled.changed:
                 try:
                     found = locate(settled.last.image)
@@ -283,6 +285,7 @@ def wait_for(
                 meta = {
                     "grounding": found.to_json(),
                     "waited": round(clock() - start, 3),
+                    "settle": round(settle_s, 3),
                     "looks": looks,
                 }
                 return found, frame, meta
@@ -290,6 +293,7 @@ def wait_for(
             meta = {"waited": round(clock() - start, 3), "looks": looks}
             if last_error is not None:
                 meta["error"] = str(last_error)
+                meta["candidates"] = [c.describe() for c in last_error.candidates[:3]]
             return None, frame, meta
         time.sleep(poll)
         frame = screen.capture()

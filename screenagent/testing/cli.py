@@ -1,0 +1,132 @@
+"""`screenagent test PATH...`: run YAML GUI tests; exit 0 all passed, 1 any failed, 2 bad files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..cli_support import positive_float
+from ..errors import UserError
+from .spec import TestFile, TestFileError, collect_files, load_test_file
+
+_MODELS: dict[str, tuple[Any, Any]] = {}
+
+
+class ModelFactory:
+    """Builds the grounding model and the judge once per process (picklable for workers)."""
+
+    def __init__(self, spec: str, options: dict[str, Any]) -> None:
+        self.spec = spec
+        self.options = options
+
+    def __call__(self) -> tuple[Any, Any]:
+        if self.spec not in _MODELS:
+            from ..cli_models import resolve_model
+            from ..policies.vlm import ModelGrounder
+            from .judge import VLMJudge
+
+            backend, dialect, prep = resolve_model(self.spec, argparse.Namespace(**self.options))
+            _MODELS[self.spec] = (ModelGrounder(backend, dialect, prep), VLMJudge(backend))
+        return _MODELS[self.spec]
+
+
+def add_test_command(sub: Any) -> None:
+    from ..cli_models import add_model_options
+
+    p = sub.add_parser(
+        "test",
+        help="run YAML GUI tests, each on a fresh virtual display",
+        description="Run YAML GUI tests (files, or folders holding test_*.yaml / *.test.yaml). "
+        "Exit 0 when all pass, 1 when any fails, 2 when a test file is broken.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
+    p.add_argument("--report", type=Path, default=Path("screenagent-report"), metavar="DIR",
+                   help="HTML report, summary.json and screenshots (default ./screenagent-report)")  # fmt: skip
+    p.add_argument("--retries", type=int, default=0, metavar="N",
+                   help="run a failed test again up to N times; a pass on retry is reported flaky")  # fmt: skip
+    p.add_argument("--timeout-scale", type=positive_float, default=1.0, metavar="X",
+                   help="multiply every timeout (slow machines: 2)")  # fmt: skip
+    p.add_argument(
+        "--tag", action="append", default=[], metavar="T", help="only tests with this tag"
+    )
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="run N tests at once, each on its own display")  # fmt: skip
+    p.add_argument("--cache", choices=("off", "read-write", "read-only"), default="off",
+                   help="grounding cache: read-only for CI with a committed cache file")  # fmt: skip
+    p.add_argument("--cache-file", type=Path, metavar="FILE",
+                   help="where the grounding cache lives (default: .screenagent-cache.json beside the first test file)")  # fmt: skip
+    add_model_options(p, composed=False)
+    p.set_defaults(func=cmd_test)
+
+
+def load_all(paths: list[str]) -> list[TestFile]:
+    """Every file loaded before anything runs; all problems of all files in one error."""
+    files, problems = [], []
+    for path in collect_files(list(paths)):
+        try:
+            files.append(load_test_file(path))
+        except TestFileError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise TestFileError("\n".join(problems))
+    if not files:
+        raise TestFileError(f"no test files in {' '.join(paths)} (test_*.yaml or *.test.yaml)")
+    return files
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from .outputs import counts, write_html, write_junit, write_summary
+    from .runner import RunOptions, run_tests
+
+    if args.retries < 0 or args.workers < 1:
+        raise UserError("--retries must be 0 or more and --workers 1 or more.")
+    files = load_all(args.paths)
+    needs_model = [
+        f"{tf.path.name}:{s.line}"
+        for tf in files
+        for t in tf.tests
+        for s in t.steps
+        if s.verb == "expect"
+    ]
+    if needs_model and not args.model:
+        raise TestFileError(
+            f"`expect:` steps are judged by a model: run with --model ({', '.join(needs_model[:5])})."
+        )
+    from ..cli_support import require_ocr
+
+    require_ocr()
+    model = None
+    if args.model:
+        keys = ("family", "base_url", "device", "dtype", "min_pixels", "max_pixels",
+                "image_format", "request_timeout")  # fmt: skip
+        model = ModelFactory(args.model, {k: getattr(args, k) for k in keys})
+    cache_path = args.cache_file or files[0].base_dir / ".screenagent-cache.json"
+    opts = RunOptions(
+        report_dir=args.report.resolve(), retries=args.retries, timeout_scale=args.timeout_scale,
+        tags=args.tag, workers=args.workers, cache_mode=args.cache, cache_path=cache_path.resolve(),
+        model=model,
+    )  # fmt: skip
+    results = run_tests(files, opts)
+    if not results:
+        print(
+            "screenagent: no test matched " + " ".join(f"--tag {t}" for t in args.tag),
+            file=sys.stderr,
+        )
+        return 1
+    for r in results:
+        mark = {"passed": "✓", "flaky": "~", "failed": "✗", "error": "!"}[r.status]
+        extra = f" (passed on attempt {len(r.attempts)})" if r.status == "flaky" else ""
+        print(f"{mark} {Path(r.file).name} › {r.name}  {r.duration:.1f} s{extra}")
+        if r.status in ("failed", "error") and r.message:
+            print("    " + r.message.replace("\n", "\n    "))
+    write_summary(results, opts.report_dir / "summary.json")
+    index = write_html(results, opts.report_dir)
+    if args.junit:
+        write_junit(results, args.junit)
+    c = counts(results)
+    print(f"{len(results)} tests: {c['passed']} passed, {c['failed']} failed, {c['flaky']} flaky, "
+          f"{c['error']} errors · report {index}")  # fmt: skip
+    return 1 if c["failed"] or c["error"] else 0
