@@ -72,7 +72,8 @@ def summary(results: list[TestResult]) -> dict[str, Any]:
                 "duration": round(r.duration, 3), "message": r.message,
                 "attempts": [
                     {"status": a.status, "message": a.message, "duration": round(a.duration, 3),
-                     "artifacts": a.artifacts, "steps": a.steps}
+                     "artifacts": a.artifacts, "display": a.display, "worker": a.worker,
+                     "steps": a.steps}
                     for a in r.attempts
                 ],
             }

@@ -47,10 +47,13 @@ class Attempt:
     steps: list[dict[str, Any]]
     duration: float
     artifacts: str
+    display: str = ""
+    worker: int = 0
 
 
 @dataclass
 class TestResult:
+    __test__ = False  # not a pytest test class
     file: str
     name: str
     status: str  # passed | failed | flaky | error
@@ -230,8 +233,9 @@ def _where(tf: TestFile, rec: StepRecord) -> str:
     return f"{tf.path.name}{line}{phase}: "
 
 
-def _attempt(tf: TestFile, test: TestSpec, gui: Gui, artifacts: Path, scale: float) -> Attempt:
+def _attempt(tf: TestFile, test: TestSpec, s: Session, artifacts: Path, scale: float) -> Attempt:
     start = time.monotonic()
+    gui = s.gui_factory(artifacts)
     message = run_steps(gui, tf, test, scale)
     return Attempt(
         status="failed" if message else "passed",
@@ -239,6 +243,8 @@ def _attempt(tf: TestFile, test: TestSpec, gui: Gui, artifacts: Path, scale: flo
         steps=[r.to_json() for r in gui.records],
         duration=time.monotonic() - start,
         artifacts=str(artifacts),
+        display=s.display,
+        worker=os.getpid(),
     )
 
 
@@ -266,9 +272,7 @@ def run_file_tests(
                 with session(tf, opts, cache) as s:
                     for t in todo:
                         art = base / slug(t.name) / f"attempt-{round_ + 1}"
-                        attempts[t.name].append(
-                            _attempt(tf, t, s.gui_factory(art), art, opts.timeout_scale)
-                        )
+                        attempts[t.name].append(_attempt(tf, t, s, art, opts.timeout_scale))
             except UserError as exc:
                 for t in todo:
                     if len(attempts[t.name]) <= round_:
@@ -281,7 +285,7 @@ def run_file_tests(
             start = time.monotonic()
             try:
                 with session(tf, opts, cache) as s:
-                    tries.append(_attempt(tf, t, s.gui_factory(art), art, opts.timeout_scale))
+                    tries.append(_attempt(tf, t, s, art, opts.timeout_scale))
             except UserError as exc:
                 tries.append(_error_attempt(t, exc, art, start))
             if tries[-1].status == "passed":

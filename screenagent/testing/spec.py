@@ -32,6 +32,8 @@ waits (``wait_for``/``wait_until_gone``) wait. ``--timeout-scale`` multiplies th
 class TestFileError(UserError):
     """A test file cannot be used; the message names the file and line of every problem."""
 
+    __test__ = False  # not a pytest test class
+
     exit_code = 2
 
 
@@ -404,6 +406,7 @@ class DisplaySpec(BaseModel):
 
 
 class TestSpec(BaseModel):
+    __test__ = False  # not a pytest test class
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
@@ -412,6 +415,7 @@ class TestSpec(BaseModel):
 
 
 class TestFile(BaseModel):
+    __test__ = False  # not a pytest test class
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
     path: Path
     name: str

@@ -1,0 +1,142 @@
+"""pytest plugin: YAML GUI tests as pytest items, and fixtures for GUI tests in Python.
+
+Installed with screenagent (entry point ``pytest11``): ``pytest tests/gui/`` collects
+``test_*.yaml`` / ``*.test.yaml`` files and runs each test in them on its own virtual display,
+with pytest's reporting (``-k``, ``--junitxml``, ``-x`` ...). Fixtures for Python tests:
+
+    def test_submit(launch_app, gui):
+        launch_app(["python3", "app.py"], ready="Submit")
+        gui.type("ada", into="Name")
+        gui.click("Submit")
+        gui.expect_visible("Thank you, ada!")
+
+``virtual_display`` (a private Xvfb, 1280x800), ``launch_app`` (starts a program there, waits
+for its ready target, ends it by PID afterwards) and ``gui`` (a `Gui` on that display, with
+the step vocabulary as methods; screenshots go to the test's tmp_path).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .spec import TestFile, TestFileError, TestSpec, load_test_file
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("screenagent", "screenagent YAML GUI tests")
+    group.addoption("--gui-report", metavar="DIR", default=None,
+                    help="keep the YAML tests' step screenshots under DIR (default: a temporary folder)")  # fmt: skip
+    group.addoption("--gui-timeout-scale", type=float, default=1.0, metavar="X",
+                    help="multiply the YAML tests' timeouts")  # fmt: skip
+
+
+def _is_test_yaml(path: Path) -> bool:
+    name = path.name
+    return path.suffix in (".yaml", ".yml") and (
+        name.startswith("test_") or name.endswith((".test.yaml", ".test.yml"))
+    )
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if _is_test_yaml(file_path):
+        return YamlFile.from_parent(parent, path=file_path)
+    return None
+
+
+class YamlTestFailed(Exception):
+    pass
+
+
+class YamlFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        try:
+            tf = load_test_file(self.path)
+        except TestFileError as exc:
+            raise self.CollectError(str(exc)) from None
+        for spec in tf.tests:
+            item = YamlItem.from_parent(self, name=spec.name, spec=spec, test_file=tf)
+            item.extra_keyword_matches.update({*tf.tags, *spec.tags})  # `-k smoke` selects by tag
+            yield item
+
+
+class YamlItem(pytest.Item):
+    def __init__(self, *, spec: TestSpec, test_file: TestFile, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.spec = spec
+        self.test_file = test_file
+
+    def runtest(self) -> None:
+        from ..cli_support import require_ocr
+        from .runner import RunOptions, run_file_tests, slug
+
+        require_ocr()
+        report = self.config.getoption("--gui-report")
+        base = Path(report) if report else self.config._tmp_path_factory.mktemp(slug(self.name))  # type: ignore[attr-defined]
+        opts = RunOptions(
+            report_dir=base.resolve(), timeout_scale=self.config.getoption("--gui-timeout-scale")
+        )
+        (result,) = run_file_tests(self.test_file, [self.spec], opts, None)
+        self.user_properties.append(("screenshots", result.attempts[-1].artifacts))
+        if result.status not in ("passed", "flaky"):
+            raise YamlTestFailed(result.message or result.status)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, YamlTestFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.spec.line - 1, f"{self.test_file.name} › {self.spec.name}"
+
+
+# -- fixtures for Python tests ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def virtual_display() -> Iterator[Any]:
+    """A private Xvfb (1280x800x24); DISPLAY points at it while the test runs."""
+    from ..display import VirtualDisplay
+
+    with VirtualDisplay(1280, 800) as vd:
+        yield vd
+
+
+@pytest.fixture
+def gui(virtual_display: Any, tmp_path: Path) -> Iterator[Any]:
+    """A `Gui` driving the virtual display with OCR grounding; screenshots in tmp_path/gui."""
+    from ..grounding import Grounder
+    from ..pyautogui_executor import PyAutoGUIExecutor
+    from ..screen import MssScreen
+    from .driver import Gui
+
+    with MssScreen(display=virtual_display.display) as screen:
+        yield Gui(screen, PyAutoGUIExecutor(display=virtual_display.display, failsafe=False),
+                  Grounder(), artifacts=tmp_path / "gui")  # fmt: skip
+
+
+@pytest.fixture
+def launch_app(virtual_display: Any, gui: Any) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """``launch_app(argv, ready=None, timeout=30, cwd=None)``: start an app on the virtual
+    display and wait until ``ready`` is visible; every app started is ended afterwards."""
+    from ..display import end_process
+
+    started: list[subprocess.Popen[bytes]] = []
+
+    def launch(argv: list[str], *, ready: str | None = None, timeout: float = 30.0,
+               cwd: str | Path | None = None) -> subprocess.Popen[bytes]:  # fmt: skip
+        proc = subprocess.Popen(list(argv), cwd=cwd, env={**os.environ, **virtual_display.env},
+                                stdin=subprocess.DEVNULL)  # fmt: skip
+        started.append(proc)
+        if ready is not None:
+            gui.wait_for(ready, timeout=timeout)
+        return proc
+
+    yield launch
+    for proc in reversed(started):
+        end_process(proc)

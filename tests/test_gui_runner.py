@@ -1,0 +1,241 @@
+"""`screenagent test`: YAML tests run for real on fresh Xvfb displays against the demo app,
+with JUnit, the summary, the HTML report, retries/flaky, soft/optional steps, workers, the
+grounding cache, broken files, and the pytest plugin."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, cli
+from PIL import Image
+
+from screenagent.grounding import Grounding
+from screenagent.ocr import Box
+from screenagent.testing.cache import GroundingCache
+from screenagent.testing.spec import TestFileError, load_test_file, parse_duration
+
+DATA = ROOT / "tests" / "gui_data"
+
+
+def env(**extra: str) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "PYTHON": sys.executable, **extra}
+
+
+def steps_of(test: dict[str, Any], attempt: int = -1) -> list[dict[str, Any]]:
+    return list(test["attempts"][attempt]["steps"])
+
+
+# -- files -------------------------------------------------------------------------------------
+
+
+def test_broken_files_give_line_numbered_errors_and_run_nothing(tmp_path: Path) -> None:
+    with pytest.raises(TestFileError) as err:
+        load_test_file(DATA / "broken.yaml")
+    text = str(err.value)
+    assert "line 5: test 'typos', step 1: unknown step 'clik'" in text
+    assert "line 6: test 'typos', step 2: click: timeout: 'soon' is not a duration" in text
+    assert "line 8: test 'typos', step 3: type: colour: unknown option for type" in text
+    proc = cli("test", str(DATA / "broken.yaml"), "--report", str(tmp_path / "r"), env=env())
+    assert proc.returncode == 2 and "line 5:" in proc.stderr
+    assert not (tmp_path / "r").exists()  # nothing ran, no report
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: x\ntests: []\n", "line 2: `tests:` must be a non-empty list"),
+        ("name: x\ntests:\n  - name: a\n    steps:\n      - click: [unclosed\n", "line 6, column 1: not valid YAML"),
+        ("name: x\ntests:\n  - name: a\n    steps:\n      - click:\n", "click: target: missing"),
+        ("name: x\nwhat: 1\ntests:\n  - name: a\n    steps: [{press: enter}]\n",
+         "line 2: unknown key 'what'"),
+        ("name: x\ntests:\n  - name: a\n    steps:\n      - wait_for: '${NOPE_X}'\n",
+         "line 5: unknown variable ${NOPE_X}"),
+        ("name: x\ntests:\n  - name: a\n    steps:\n      - expect_text: {contains: a, equals: b}\n",
+         "exactly one of equals, contains or matches"),
+        ("name: x\ntests:\n  - name: a\n    steps:\n      - click: 'OK #x'\n      - press: enter\n        times: 0\n",
+         "line 6: test 'a', step 2: press: times"),
+    ],
+)  # fmt: skip
+def test_file_errors(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    with pytest.raises(
+        TestFileError, match=re.escape(message)
+    ):
+        load_test_file(path)
+
+
+def test_a_valid_file_parses_into_steps_with_options() -> None:
+    path = ROOT / "examples" / "gui_tests" / "test_contact_form.yaml"
+    tf = load_test_file(path)
+    assert tf.app is not None and tf.app.launch == ["python3", "../demo_app.py"]
+    first = tf.tests[0].steps[0]
+    assert first.verb == "type" and first.label() == "type 'Ada Lovelace' into 'Name'"
+    assert [s.verb for s in tf.tests[1].steps][:2] == ["click", "wait_for"]
+    assert parse_duration("500ms") == 0.5 and parse_duration("2m") == 120 and parse_duration(3) == 3
+
+
+# -- the cache (pure) -------------------------------------------------------------------------------
+
+
+def test_cache_accepts_a_box_only_where_its_crop_still_matches(tmp_path: Path) -> None:
+    from PIL import ImageDraw
+
+    def screen(x: int) -> Image.Image:
+        img = Image.new("RGB", (400, 200), "white")
+        ImageDraw.Draw(img).rectangle((x, 50, x + 60, 80), outline="black", fill="#3366cc")
+        ImageDraw.Draw(img).text((x + 8, 58), "Save", fill="white")
+        return img
+
+    g = Grounding(target="Save", x=130, y=65, box=Box(x1=100, y1=50, x2=161, y2=81), text="Save",
+                  score=1.0, grounded_by="ocr")  # fmt: skip
+    cache = GroundingCache(tmp_path / "c.json", "read-write")
+    cache.store("ocr", screen(100), g)
+    cache.save()
+    ro = GroundingCache(tmp_path / "c.json", "read-only")
+    hit = ro.lookup("Save", "ocr", screen(100))
+    assert (
+        hit.reason == "hit" and hit.grounding is not None and hit.grounding.grounded_by == "cache"
+    )
+    assert (hit.grounding.x, hit.grounding.y) == (130, 65)
+    moved = ro.lookup("Save", "ocr", screen(200))
+    assert moved.reason == "moved" and moved.grounding is None and (moved.score or 0) < 0.95
+    assert ro.lookup("Save", "vlm:x", screen(100)).reason == "miss"  # another grounder
+    assert ro.lookup("Save", "ocr", screen(100).resize((800, 400))).reason == "miss"  # size
+
+
+# -- real runs on Xvfb -------------------------------------------------------------------------------
+
+
+@pytest.mark.display
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_suite_junit_has_one_failure_and_one_flaky(tmp_path: Path) -> None:
+    report, junit = tmp_path / "report", tmp_path / "junit.xml"
+    proc = cli("test", str(DATA / "suite.yaml"), "--retries", "1", "--junit", str(junit),
+               "--report", str(report), env=env(MARKER=str(tmp_path / "marker")), timeout=400)  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    summary = json.loads((report / "summary.json").read_text())
+    status = {t["name"]: t["status"] for t in summary["tests"]}
+    assert status == {
+        "flaky by design": "flaky",
+        "submits the form": "passed",
+        "fails on a button that is not there": "failed",
+        "a target that appears after a delay": "passed",
+        "the error dialog goes away": "passed",
+    }, proc.stdout
+    suite = ET.parse(junit).getroot()
+    assert suite.get("tests") == "5" and suite.get("failures") == "1"
+    failures = suite.findall(".//failure")
+    assert len(failures) == 1
+    message = failures[0].get("message") or ""
+    # test, step, target, grounder, best candidate + score, timeout, screenshot
+    for part in ("test 'fails on a button that is not there'", "suite.yaml:24", "step 1 `click 'Send now'`",
+                 "target 'Send now' not found by ocr within 2 s", "score 0.", "Screenshot: "):  # fmt: skip
+        assert part in message, message
+    shot = Path(message.split("Screenshot: ")[1].rstrip("."))
+    assert shot.exists() and shot.suffix == ".jpg"
+    flaky = next(t for t in summary["tests"] if t["status"] == "flaky")
+    assert [a["status"] for a in flaky["attempts"]] == ["failed", "passed"]
+    assert "flaky: passed on attempt 2" in ET.tostring(suite, encoding="unicode")
+    delayed = next(
+        t for t in summary["tests"] if t["name"] == "a target that appears after a delay"
+    )
+    click_report = steps_of(delayed)[1]
+    assert click_report["locate_s"] > 0.8 and click_report["grounded_by"] == "ocr"
+    assert click_report["box"] and click_report["point"]
+    # the HTML report: offline, relative JPEG paths that exist, filters
+    index = (report / "index.html").read_text()
+    assert "http://" not in index and "https://" not in index
+    assert 'data-f="flaky"' in index and 'data-status="failed"' in index
+    srcs = [s.split('"')[0] for s in index.split('src="')[1:]]
+    assert srcs and all(not s.startswith("/") and (report / s).is_file() for s in srcs)
+    assert "locate" in index and "settle" in index and "act" in index
+
+
+@pytest.mark.display
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_soft_and_optional_steps_with_two_workers_on_two_displays(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    proc = cli("test", str(DATA / "soft.yaml"), "--workers", "2", "--report", str(report),
+               env=env(), timeout=300)  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    summary = json.loads((report / "summary.json").read_text())
+    soft, plain = summary["tests"]
+    assert plain["status"] == "passed" and soft["status"] == "failed"
+    assert [s["status"] for s in steps_of(soft)] == [
+        "skipped",
+        "soft-failed",
+        "passed",
+        "passed",
+        "passed",
+    ]
+    assert "1 soft assertion failed" in soft["message"] and "Welcome back" in soft["message"]
+    displays = {t["attempts"][0]["display"] for t in summary["tests"]}
+    pids = {t["attempts"][0]["worker"] for t in summary["tests"]}
+    assert len(displays) == 2 and len(pids) == 2, summary
+
+
+@pytest.mark.display
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_cache_read_only_run_grounds_from_cache_and_rejects_a_moved_target(tmp_path: Path) -> None:
+    cache = tmp_path / "cache.json"
+
+    def run(mode: str, at: str) -> list[dict[str, Any]]:
+        report = tmp_path / f"r-{mode}-{at}"
+        proc = cli("test", str(DATA / "cache.yaml"), "--cache", mode, "--cache-file", str(cache),
+                   "--report", str(report), env=env(AT=at), timeout=200)  # fmt: skip
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return steps_of(json.loads((report / "summary.json").read_text())["tests"][0])
+
+    cold = run("read-write", "0,0")
+    assert [s.get("grounded_by") for s in cold if s["verb"] == "click"] == ["ocr", "ocr"]
+    saved = cache.read_text()
+    warm = run("read-only", "0,0")
+    assert [s.get("grounded_by") for s in warm if s["verb"] == "click"] == ["cache", "cache"]
+    moved = run("read-only", "150,90")
+    clicks = [s for s in moved if s["verb"] == "click"]
+    assert [s.get("grounded_by") for s in clicks] == ["ocr", "ocr"]  # rejected, grounded again
+    assert clicks[0]["point"][0] > 150
+    assert cache.read_text() == saved  # read-only never writes
+
+
+@pytest.mark.display
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_pytest_plugin_collects_and_runs_yaml_tests(tmp_path: Path) -> None:
+    (tmp_path / "gui").mkdir()
+    text = (ROOT / "examples" / "gui_tests" / "test_contact_form.yaml").read_text()
+    text = text.replace(
+        '"python3", "../demo_app.py"', f'"{sys.executable}", "{ROOT / "examples" / "demo_app.py"}"'
+    )
+    (tmp_path / "gui" / "test_form.yaml").write_text(text)
+    (tmp_path / "gui" / "test_fixtures.py").write_text(
+        "def test_python_api(launch_app, gui):\n"
+        f"    launch_app([{sys.executable!r}, {str(ROOT / 'examples' / 'demo_app.py')!r}], ready='Submit')\n"
+        "    gui.type('Ada', into='Name')\n"
+        "    gui.click('Submit')\n"
+        "    gui.expect_visible('Thank you, Ada!')\n"
+        "    gui.expect_not_visible('Name is required.', timeout=1)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", str(tmp_path / "gui"),
+         "--junitxml", str(tmp_path / "junit.xml")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=400, env=env(),
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    assert "test_form.yaml::submits the form with a name PASSED" in out
+    assert "test_fixtures.py::test_python_api PASSED" in out
+    assert ET.parse(tmp_path / "junit.xml").getroot().find("testsuite").get("tests") == "4"  # type: ignore[union-attr]
