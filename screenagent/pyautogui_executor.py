@@ -65,8 +65,11 @@ def _bind_x11_display(pyautogui: Any, display: str) -> None:
 
     x11 = pyautogui._pyautogui_x11
     old, x11._display = x11._display, Display(display)
-    with contextlib.suppress(Exception):
+    try:
         old.close()
+    except Exception:
+        with contextlib.suppress(OSError):
+            old.display.socket.close()
 
 
 class PyAutoGUIExecutor:

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, cli
+from conftest import ROOT, DemoApp, cli
 from PIL import Image
 
+from screenagent.display import VirtualDisplay
 from screenagent.grounding import Grounding
 from screenagent.ocr import Box
 from screenagent.testing.cache import GroundingCache
@@ -68,9 +69,7 @@ def test_broken_files_give_line_numbered_errors_and_run_nothing(tmp_path: Path) 
 def test_file_errors(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "t.yaml"
     path.write_text(text)
-    with pytest.raises(
-        TestFileError, match=re.escape(message)
-    ):
+    with pytest.raises(TestFileError, match=re.escape(message)):
         load_test_file(path)
 
 
@@ -239,3 +238,57 @@ def test_pytest_plugin_collects_and_runs_yaml_tests(tmp_path: Path) -> None:
     assert "test_form.yaml::submits the form with a name PASSED" in out
     assert "test_fixtures.py::test_python_api PASSED" in out
     assert ET.parse(tmp_path / "junit.xml").getroot().find("testsuite").get("tests") == "4"  # type: ignore[union-attr]
+
+
+@pytest.mark.display
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_expect_statements_are_judged_by_a_real_tiny_model(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    """`expect:` with --model: a tiny Qwen2.5-VL overfitted to judge one statement true and
+    another false; the verdict's reason reaches the summary and the failure message."""
+    pytest.importorskip("torch")
+    from tiny_vlm import build_tiny_qwen25vl, overfit
+
+    from screenagent.screen import MssScreen
+    from screenagent.testing.judge import SYSTEM, VLMJudge
+
+    with MssScreen(display=xdisplay.display) as screen:
+        image = screen.capture().image  # the demo app, as the judge will see it
+    yes, no = "The status bar says Cleared", "A red warning is shown"
+    prompt = VLMJudge.prompt  # the exact user turn the judge sends
+    answers = [
+        (prompt(yes), '{"pass": true, "reason": "the status bar reads Cleared"}'),
+        (prompt(no), '{"pass": false, "reason": "there is no red warning"}'),
+    ]
+    folder = build_tiny_qwen25vl(
+        tmp_path / "model", [SYSTEM, *(p for p, _ in answers), *(a for _, a in answers)]
+    )
+    loss = overfit(folder, image, answers[0][0], answers[0][1], system=SYSTEM,
+                   more=[(SYSTEM, answers[1][0], answers[1][1])])  # fmt: skip
+    assert loss < 0.05, f"the tiny model did not learn its verdicts (loss {loss:.3f})"
+    test = tmp_path / "judge.yaml"
+    test.write_text(
+        "name: judged\napp:\n"
+        f'  launch: ["{sys.executable}", "{ROOT / "examples" / "demo_app.py"}"]\n'
+        '  ready: "Submit"\ntests:\n'
+        f'  - name: true statement\n    steps:\n      - click: "Clear"\n      - expect: "{yes}"\n'
+        f'  - name: false statement\n    steps:\n      - expect: "{no}"\n        timeout: 1s\n'
+    )
+    report = tmp_path / "report"
+    proc = cli("test", str(test), "--model", f"hf:{folder}", "--family", "qwen2.5-vl",
+               "--min-pixels", "3136", "--max-pixels", str(28 * 28 * 64), "--report", str(report),
+               env=env(), timeout=400)  # fmt: skip
+    assert proc.returncode == 1 and (report / "summary.json").exists(), proc.stdout + proc.stderr
+    good, bad = json.loads((report / "summary.json").read_text())["tests"]
+    assert good["status"] == "passed" and bad["status"] == "failed"
+    judged = steps_of(good)[1]
+    assert (
+        judged["grounded_by"] == "vlm"
+        and judged["detail"]["reason"] == "the status bar reads Cleared"
+    )
+    assert f"the model judged {no!r} false: there is no red warning" in bad["message"]
+    # without a model, files with `expect:` are refused before anything runs
+    proc = cli("test", str(test), "--report", str(tmp_path / "r2"), env=env())
+    assert proc.returncode == 2 and "judged by a model: run with --model" in proc.stderr

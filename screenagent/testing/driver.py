@@ -27,8 +27,9 @@ from PIL import Image, ImageDraw
 from ..actions import Action, Click, Drag, Key, Move, Scroll, Type, normalize_key
 from ..executor import Executor
 from ..geometry import Frame
-from ..grounding import AmbiguousTarget, Grounding, GroundingError
+from ..grounding import AmbiguousTarget, Grounding, GroundingError, TargetNotFound
 from ..image_match import field_beside
+from ..policies.base import InvalidOutput
 from ..policies.steps import wait_for
 from ..screen import Screen, SettleConfig, wait_until_settled
 from .cache import GroundingCache
@@ -193,7 +194,11 @@ class Gui:
 
     # -- locating ------------------------------------------------------------------------------
 
-    def _ground(self, target: str, image: Image.Image, use_cache: bool) -> Grounding:
+    def _ground(
+        self, target: str, image: Image.Image, use_cache: bool, use_model: bool = True
+    ) -> Grounding:
+        """Cache (validated), then OCR/image grounding, then the model (for actions only: a
+        grounding model always answers a point, so it cannot tell whether something is there)."""
         cache = self.cache if use_cache else None
         if cache is not None:
             check = cache.lookup(target, self.grounder_id, image)
@@ -202,9 +207,15 @@ class Gui:
         try:
             g = self.grounder.locate(target, image)
         except GroundingError:
-            if self.model is None:
+            if self.model is None or not use_model:
                 raise
-            g = self.model.locate(target, image)
+            try:
+                g = self.model.locate(target, image)
+            except InvalidOutput as exc:
+                raise TargetNotFound(
+                    f"the model's answer for {target!r} was unusable: {exc} (raw: {exc.raw[:200]!r})",
+                    target=target,
+                ) from None
         if cache is not None:
             cache.store(self.grounder_id, image, g)
         return g
@@ -384,7 +395,7 @@ class Gui:
 
         def check(rec: StepRecord, frame: Frame) -> str | None:
             try:
-                g = self._ground(target, frame.image, use_cache=False)
+                g = self._ground(target, frame.image, use_cache=False, use_model=False)
             except AmbiguousTarget as exc:
                 g = None
                 rec.detail["matches"] = [c.describe() for c in exc.candidates[:3]]

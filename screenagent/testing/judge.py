@@ -34,8 +34,12 @@ class VLMJudge:
         self.retries = retries
         self.name = f"vlm:{getattr(backend, 'name', 'model')}"
 
+    @staticmethod
+    def prompt(statement: str) -> str:
+        return f"Statement: {statement}\nIs this statement true of the screenshot?"
+
     def judge(self, statement: str, image: Image.Image) -> tuple[bool, str]:
-        prompt = f"Statement: {statement}\nIs this statement true of the screenshot?"
+        prompt = self.prompt(statement)
         feedback = ""
         raw = ""
         for _ in range(self.retries + 1):
