@@ -292,3 +292,17 @@ def test_expect_statements_are_judged_by_a_real_tiny_model(
     # without a model, files with `expect:` are refused before anything runs
     proc = cli("test", str(test), "--report", str(tmp_path / "r2"), env=env())
     assert proc.returncode == 2 and "judged by a model: run with --model" in proc.stderr
+
+
+@pytest.mark.display
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_double_click_scroll_in_drag_and_right_click_with_image_targets(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    proc = cli("test", str(DATA / "vocab.yaml"), "--report", str(report), env=env(), timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    steps = steps_of(json.loads((report / "summary.json").read_text())["tests"][0])
+    by = {s["verb"]: s.get("grounded_by") for s in steps}
+    assert by["double_click"] == "ocr" and by["drag"] == "image" and by["right_click"] == "image"
+    drag = next(s for s in steps if s["verb"] == "drag")
+    assert drag["point"] != drag["detail"]["to"]["point"]

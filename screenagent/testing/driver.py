@@ -220,6 +220,10 @@ class Gui:
             cache.store(self.grounder_id, image, g)
         return g
 
+    def _by(self, target: str) -> str:
+        """The grounder's name for messages (image targets are found by template matching)."""
+        return "image matching" if target.startswith("image:") else self.grounder_id
+
     def _locate(
         self, rec: StepRecord, target: str, timeout: float, *, use_cache: bool = True
     ) -> tuple[Grounding, Frame]:
@@ -234,7 +238,7 @@ class Gui:
             best = meta.get("candidates") or []
             why = meta.get("error") or "not found"
             raise _Fail(
-                f"target {target!r} not found by {self.grounder_id} within {timeout:g} s. {why}"
+                f"target {target!r} not found by {self._by(target)} within {timeout:g} s. {why}"
                 + (f" Best candidate: {best[0]}." if best and best[0] not in why else ""),
                 frame=frame, candidates=best, looks=meta.get("looks"),
             )  # fmt: skip
@@ -412,7 +416,7 @@ class Gui:
             rec.locate_s = time.monotonic() - start
             if problem:
                 raise _Fail(f"target {target!r} did not appear within {rec.timeout:g} s "
-                            f"({self.grounder_id}). {problem}", frame=frame)  # fmt: skip
+                            f"({self._by(target)}). {problem}", frame=frame)  # fmt: skip
             return frame
 
         return self._step(verb, f"{verb} {target!r}", body, kind=kind, target=target, **opts)
@@ -432,7 +436,7 @@ class Gui:
             )  # fmt: skip
             rec.locate_s = time.monotonic() - start
             if problem:
-                raise _Fail(f"{problem} after {rec.timeout:g} s ({self.grounder_id})", frame=frame)
+                raise _Fail(f"{problem} after {rec.timeout:g} s ({self._by(target)})", frame=frame)
             return frame
 
         return self._step(verb, f"{verb} {target!r}", body, kind=kind, target=target, **opts)
