@@ -105,8 +105,8 @@ def list_windows(display: str | None = None) -> list[WindowInfo]:
                 continue  # the window went away while we looked
             out.append(WindowInfo(
                 id=w.id, title=title, x=-pos.x, y=-pos.y, width=geom.width, height=geom.height,
-                types=tuple(types), transient_for=int(transient[0]) if transient is not None and len(transient) and transient[0] else None,
-                pid=int(pid[0]) if pid is not None and len(pid) else None, wm_class=tuple(wm_class),
+                types=tuple(types), transient_for=int(transient[0]) or None if transient else None,
+                pid=int(pid[0]) if pid else None, wm_class=tuple(wm_class),
             ))  # fmt: skip
         return out
     finally:

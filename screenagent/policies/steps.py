@@ -299,6 +299,31 @@ def wait_for(
         frame = screen.capture()
 
 
+def field_point(image: Image.Image, g: Grounding) -> tuple[int, int]:
+    """Where to click to type "into" a target: a text label names its field, so aim at the
+    field beside it (when OCR or the cache found a label); otherwise the target itself."""
+    point = field_beside(image, g.box) if g.grounded_by in ("ocr", "cache") else None
+    return point if point is not None else (g.x, g.y)
+
+
+CLEAR_FIELD: tuple[Action, ...] = (Key(keys=["ctrl", "a"]), Key(keys=["backspace"]))
+"""Select all, then delete: empties the focused field."""
+
+
+def typing_actions(
+    text: str, *, at: tuple[int, int] | None = None, clear: bool = False, enter: bool = False
+) -> list[Action]:
+    """Click ``at`` (if given), empty the field (``clear``), type ``text``, press Enter."""
+    actions: list[Action] = [Click(x=at[0], y=at[1])] if at is not None else []
+    if clear:
+        actions += CLEAR_FIELD
+    if text:
+        actions.append(Type(text=text))
+    if enter:
+        actions.append(Key(keys=["enter"]))
+    return actions
+
+
 @dataclass
 class _Pending:
     action: Action
@@ -454,16 +479,9 @@ class StepFollower:
                 g, fail = locate(step.target)
                 if g is None:
                     return [], meta, fail
-                # "into Name" names the field by its label: aim at the field beside the label.
-                point = field_beside(frame.image, g.box) if g.grounded_by == "ocr" else None
-                x, y = point if point is not None else (g.x, g.y)
-                meta["field"] = [x, y] if point is not None else None
-                actions: list[Action] = [Click(x=x, y=y)]
-                if step.clear:
-                    actions += [Key(keys=["ctrl", "a"]), Key(keys=["backspace"])]
-                if text:
-                    actions.append(Type(text=text))
-                return actions, meta, None
+                point = field_point(frame.image, g)
+                meta["field"] = list(point) if point != (g.x, g.y) else None
+                return typing_actions(text, at=point, clear=step.clear), meta, None
             case "press":
                 return [Key(keys=list(step.keys)) for _ in range(step.count)], meta, None
             case "scroll":

@@ -142,25 +142,16 @@ def _score_at(image: Image.Image, crop: Image.Image, where: Box) -> float:
     """Best normalised correlation of ``crop`` within ``SLACK`` px of ``where`` on ``image``."""
     import numpy as np
 
+    from ..image_match import match_template
+
     x1, y1 = max(0, where.x1 - SLACK), max(0, where.y1 - SLACK)
     x2, y2 = min(image.width, where.x2 + SLACK), min(image.height, where.y2 + SLACK)
     if x2 - x1 < crop.width or y2 - y1 < crop.height:
         return 0.0
-    region = np.asarray(image.crop((x1, y1, x2, y2)).convert("L"), dtype=np.float32)
+    region = image.crop((x1, y1, x2, y2)).convert("L")
     tpl = np.asarray(crop.convert("L"), dtype=np.float32)
     if float(tpl.std()) < 1e-3:
         # a flat crop (an empty area): the region must be the same flat colour
-        return 1.0 if abs(float(region.mean()) - float(tpl.mean())) < 2 else 0.0
-    try:
-        import cv2
-
-        return float(cv2.matchTemplate(region, tpl, cv2.TM_CCOEFF_NORMED).max())
-    except ImportError:  # pragma: no cover - cv2 comes with the [ocr] extra
-        best = 0.0
-        th, tw = tpl.shape
-        t = (tpl - tpl.mean()) / (tpl.std() + 1e-6)
-        for dy in range(region.shape[0] - th + 1):
-            for dx in range(region.shape[1] - tw + 1):
-                w = region[dy : dy + th, dx : dx + tw]
-                best = max(best, float(((w - w.mean()) / (w.std() + 1e-6) * t).mean()))
-        return best
+        return 1.0 if abs(float(np.asarray(region).mean()) - float(tpl.mean())) < 2 else 0.0
+    found = match_template(region, crop, threshold=-1.0, scales=(1.0,))
+    return found[0][1] if found else 0.0

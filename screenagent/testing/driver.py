@@ -24,13 +24,12 @@ from typing import Any, Literal, Protocol
 
 from PIL import Image, ImageDraw
 
-from ..actions import Action, Click, Drag, Key, Move, Scroll, Type, normalize_key
+from ..actions import Action, Click, Drag, Key, Move, Scroll, normalize_key
 from ..executor import Executor
 from ..geometry import Frame
 from ..grounding import AmbiguousTarget, Grounding, GroundingError, TargetNotFound
-from ..image_match import field_beside
 from ..policies.base import InvalidOutput
-from ..policies.steps import wait_for
+from ..policies.steps import field_point, typing_actions, wait_for
 from ..screen import Screen, SettleConfig, wait_until_settled
 from .cache import GroundingCache
 from .spec import DEFAULT_TIMEOUTS
@@ -313,28 +312,15 @@ class Gui:
 
         def body(rec: StepRecord) -> Frame:
             frame = self.screen.capture()
-            actions: list[Action] = []
+            at = None
             if into is not None:
                 g, frame = self._locate(rec, into, rec.timeout or 0)
-                # a label names its field: aim at the field beside it (OCR found the label)
-                point = (
-                    field_beside(frame.image, g.box) if g.grounded_by in ("ocr", "cache") else None
-                )
-                if point is not None:
-                    rec.point = list(point)
-                x, y = rec.point or [g.x, g.y]
-                actions.append(Click(x=x, y=y))
-                if clear is None or clear:
-                    actions += [Key(keys=["ctrl", "a"]), Key(keys=["backspace"])]
-            elif clear:
-                actions += [Key(keys=["ctrl", "a"]), Key(keys=["backspace"])]
-            if text:
-                actions.append(Type(text=text))
-            if enter:
-                actions.append(Key(keys=["enter"]))
+                at = field_point(frame.image, g)
+                rec.point = list(at)
             if secret:
                 rec.detail["secret"] = True
-            self._act(rec, actions, frame)
+            empty = clear if clear is not None else into is not None  # default: clear with `into`
+            self._act(rec, typing_actions(text, at=at, clear=empty, enter=enter), frame)
             return frame
 
         return self._step("type", label, body, kind="action", target=into, **opts)

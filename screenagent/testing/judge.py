@@ -32,7 +32,6 @@ class VLMJudge:
     def __init__(self, backend: Any, *, retries: int = 1) -> None:
         self.backend = backend
         self.retries = retries
-        self.name = f"vlm:{getattr(backend, 'name', 'model')}"
 
     @staticmethod
     def prompt(statement: str) -> str:

@@ -80,8 +80,7 @@ def slug(text: str) -> str:
 @dataclass
 class Session:
     display: str
-    gui_factory: Callable[[Path], Gui]
-    app: subprocess.Popen[bytes] | None
+    gui_factory: Callable[[Path | None], Gui]
 
 
 @contextmanager
@@ -104,7 +103,7 @@ def session(tf: TestFile, opts: RunOptions, cache: GroundingCache | None) -> Ite
         grounder = Grounder(base_dir=tf.base_dir)
         with MssScreen(display=display) as screen:
 
-            def make_gui(artifacts: Path) -> Gui:
+            def make_gui(artifacts: Path | None) -> Gui:
                 return Gui(screen, executor, grounder, model=model, judge=judge, cache=cache,
                            timeouts=timeouts, artifacts=artifacts)  # fmt: skip
 
@@ -112,15 +111,17 @@ def session(tf: TestFile, opts: RunOptions, cache: GroundingCache | None) -> Ite
             try:
                 if tf.app is not None:
                     app = _launch(tf, vd.env, make_gui, opts.timeout_scale)
-                yield Session(display=display, gui_factory=make_gui, app=app)
+                yield Session(display=display, gui_factory=make_gui)
             finally:
                 if app is not None:
                     end_process(app)
 
 
 def _launch(
-    tf: TestFile, env: Any, make_gui: Callable[[Path], Gui], scale: float
+    tf: TestFile, env: Any, make_gui: Callable[[Path | None], Gui], scale: float
 ) -> subprocess.Popen[bytes]:
+    from ..display import end_process
+
     if tf.app is None:  # pragma: no cover - the caller checks
         raise ConfigError(f"{tf.path}: no app to launch")
     argv = list(tf.app.launch)
@@ -135,14 +136,11 @@ def _launch(
         ) from None
     if tf.app.ready is None:
         return proc
-    gui = make_gui(Path(os.devnull))
-    gui.artifacts = None
+    gui = make_gui(None)  # no screenshots of the wait for the app
     deadline = tf.app.timeout * scale
     try:
         gui.wait_for(tf.app.ready, timeout=deadline)
     except StepFailed:
-        from ..display import end_process
-
         end_process(proc)
         err = proc.stderr.read().decode(errors="replace")[-800:] if proc.stderr else ""
         exited = (
