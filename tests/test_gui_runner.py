@@ -306,3 +306,14 @@ def test_double_click_scroll_in_drag_and_right_click_with_image_targets(tmp_path
     assert by["double_click"] == "ocr" and by["drag"] == "image" and by["right_click"] == "image"
     drag = next(s for s in steps if s["verb"] == "drag")
     assert drag["point"] != drag["detail"]["to"]["point"]
+
+
+def test_expect_in_before_each_without_a_model_is_refused_before_running(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "name: x\nbefore_each:\n  - expect: 'the app shows its main window'\n"
+        "tests:\n  - name: a\n    steps:\n      - press: enter\n"
+    )
+    proc = cli("test", str(path), "--report", str(tmp_path / "r"), env=env())
+    assert proc.returncode == 2 and "t.yaml:3" in proc.stderr, proc.stderr
+    assert not (tmp_path / "r").exists()

@@ -87,8 +87,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     needs_model = [
         f"{tf.path.name}:{s.line}"
         for tf in files
-        for t in tf.tests
-        for s in t.steps
+        for steps in (tf.before_each, tf.after_each, *(t.steps for t in tf.tests))
+        for s in steps
         if s.verb == "expect"
     ]
     if needs_model and not args.model:
