@@ -17,6 +17,7 @@ declare -A wanted=(
   [zenity]=zenity
   [tesseract]=tesseract-ocr
   [chromium]=chromium
+  [xterm]=xterm
 )
 missing=()
 for prog in "${!wanted[@]}"; do

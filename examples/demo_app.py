@@ -1,5 +1,5 @@
 """A small Tk app for screenagent to drive: a form, buttons, a menu, a scrolling list, a drag
-area and an error dialog.
+area, its own error dialog and a real Tk messagebox (Tools > Check for updates, or Ctrl+U).
 
 It writes its whole state to a JSON file on every change (atomically), including the true
 screen geometry of every widget, so demos and tests can check that each action landed where it
@@ -61,6 +61,7 @@ class DemoApp:
         root.bind_all("<FocusIn>", self._on_focus, add="+")
         root.bind_all("<Control-s>", lambda e: self._save())
         root.bind_all("<Control-S>", lambda e: self._save_as())  # ctrl+shift+s
+        root.bind_all("<Control-u>", lambda e: self._check_updates())
         root.after(200, self._ready)
 
     # --- layout ---------------------------------------------------------------------------
@@ -74,9 +75,22 @@ class DemoApp:
         filemenu.add_command(label="Save As...", accelerator="Ctrl+Shift+S", command=self._save_as)
         filemenu.add_separator()
         filemenu.add_command(label="Quit", command=r.destroy)
+        # Tools: two items that name errors without reporting one (a reader of on-screen errors
+        # must not report them), and one that fails with a real Tk messagebox.
+        toolsmenu = tk.Menu(menubar, tearoff=False)
+        toolsmenu.add_command(
+            label="Error handling...", command=lambda: self._menu("Tools/Error handling")
+        )
+        toolsmenu.add_command(
+            label="Show error log", command=lambda: self._menu("Tools/Show error log")
+        )
+        toolsmenu.add_command(
+            label="Check for updates", accelerator="Ctrl+U", command=self._check_updates
+        )
         helpmenu = tk.Menu(menubar, tearoff=False)
         helpmenu.add_command(label="About", command=lambda: self._menu("Help/About"))
         menubar.add_cascade(label="File", menu=filemenu)
+        menubar.add_cascade(label="Tools", menu=toolsmenu)
         menubar.add_cascade(label="Help", menu=helpmenu)
         r.config(menu=menubar)
 
@@ -264,6 +278,7 @@ class DemoApp:
     def _error(self, message: str) -> None:
         dlg = tk.Toplevel(self.root)
         dlg.title("Error")
+        dlg.transient(self.root)  # a dialog of the main window (WM_TRANSIENT_FOR), as toolkits do
         dlg.geometry(f"360x150+{self.root.winfo_rootx() + 270}+{self.root.winfo_rooty() + 208}")
         tk.Label(dlg, text="Error", font=("DejaVu Sans", 13, "bold"), fg="red3").place(x=20, y=15)
         tk.Label(dlg, text=message, anchor="w").place(x=20, y=50, width=320, height=30)
@@ -280,6 +295,14 @@ class DemoApp:
         self._status(f"Error: {message}")
         self._set(dialog={"title": "Error", "message": message,
                           "ok": [ok.winfo_rootx(), ok.winfo_rooty(), ok.winfo_width(), ok.winfo_height()]})  # fmt: skip
+
+    def _check_updates(self) -> None:
+        from tkinter import messagebox
+
+        message = "Could not reach the update server: the connection timed out."
+        self._set(dialog={"title": "Update failed", "message": message})
+        messagebox.showerror("Update failed", message, parent=self.root)  # returns once closed
+        self._set(dialog=None)
 
     def _refresh(self) -> None:
         self._status("Refreshing...")

@@ -31,6 +31,9 @@ class LoopSettings:
 
     settle: SettleConfig = field(default_factory=SettleConfig)
     settle_after_wait: bool = False
+    watch: Callable[[Frame], str | None] | None = None
+    """Sees each step's frame before the policy does; a message stops the run there with
+    status ``error_on_screen`` (`screenagent.findings.ErrorWatch`: a new error appeared)."""
 
 
 def _screen_info(frame: Frame) -> dict[str, object]:
@@ -96,6 +99,17 @@ def iter_steps(
                 frame_size=(frame.width, frame.height),
                 timings=Timings(capture=time.perf_counter() - t0),
             )
+            seen = settings.watch(frame) if settings.watch is not None else None
+            if seen:
+                record.errors = [safety.redact(seen)]
+                record.detail = "stopped before deciding: an error appeared on the screen"
+                if log is not None:
+                    record.frame = log.save_frame(step, frame)
+                    log.append(record)
+                history.append(record)
+                yield record
+                result = _result("error_on_screen", history, safety.redact(seen))
+                return result
             try:
                 end = _step(
                     task,

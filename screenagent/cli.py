@@ -26,7 +26,15 @@ from .cli_support import (
     require_ocr,
     virtual_display,
 )
-from .cli_tools import cmd_doctor, cmd_ground, cmd_parse, cmd_report, cmd_runs, cmd_schema
+from .cli_tools import (
+    cmd_doctor,
+    cmd_ground,
+    cmd_parse,
+    cmd_read_errors,
+    cmd_report,
+    cmd_runs,
+    cmd_schema,
+)
 from .errors import ConfigError, UserError
 
 
@@ -107,6 +115,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--launch", metavar="CMD", help="start this program first (with --virtual-display)"
     )
     ground.set_defaults(func=cmd_ground)
+
+    read_errors = sub.add_parser(
+        "read-errors",
+        help="find the errors on the screen (dialogs, banners, tracebacks) and print them",
+        description="Find every error and warning on the screen, or in an image: dialogs, "
+        "banners and status bars, terminal tracebacks, inline messages. Exit 0: none found; "
+        "3: errors found; 1: the model gave no usable answer; 2: a usage, display or "
+        "installation problem.",
+    )
+    read_errors.add_argument(
+        "--image", type=Path, metavar="PNG", help="read this screenshot, not the screen"
+    )
+    read_errors.add_argument("--json", action="store_true", help="print the findings as JSON")
+    read_errors.add_argument(
+        "--monitor", type=int, default=0, metavar="N",
+        help="read monitor N (1..) only; default 0: every monitor",
+    )  # fmt: skip
+    add_model_options(read_errors, composed=False)
+    read_errors.add_argument(
+        "--retries", type=int, default=2, metavar="N",
+        help="with --model: extra attempts after an unusable answer (default 2)",
+    )  # fmt: skip
+    read_errors.set_defaults(func=cmd_read_errors)
 
     parse = sub.add_parser(
         "parse",
@@ -206,6 +237,11 @@ def _run_options(p: argparse.ArgumentParser, *, timeout_help: str) -> None:
     p.add_argument(
         "--report", action="store_true", help="write report.html into the run directory at the end"
     )
+    p.add_argument(
+        "--stop-on-error", action="store_true",
+        help="stop as soon as an error appears on the screen (dialog, banner, traceback: see "
+        "read-errors); errors already there at the start do not count",
+    )  # fmt: skip
     out = p.add_mutually_exclusive_group()
     out.add_argument("--quiet", action="store_true", help="print only the run directory")
     out.add_argument(
@@ -318,6 +354,8 @@ def _execute(
     from .steplog import StepLog
 
     region = region_option(args.region)
+    if args.stop_on_error:
+        require_ocr()
     if args.retries < 0:
         raise ConfigError("--retries must be 0 or more.")
     if args.run_dir is not None and args.run_dir.exists() and any(args.run_dir.iterdir()):
@@ -353,7 +391,7 @@ def _execute(
                     task=task, policy=policy.name, executor=executor.name,
                     run_dir=args.run_dir, runs_root=args.runs_root,
                     settings={
-                        **settings, "dry_run": args.dry_run, "max_steps": args.max_steps,
+                        **settings, "dry_run": args.dry_run, "stop_on_error": args.stop_on_error, "max_steps": args.max_steps,
                         "max_seconds": args.max_seconds, "retries": args.retries, "monitor": args.monitor,
                         "region": args.region, "virtual_display": args.virtual_display, "display": display,
                         "launch": args.launch, "confirm": args.confirm,
@@ -368,9 +406,14 @@ def _execute(
                     ),
                     confirm=TerminalConfirm() if args.confirm else None,
                 )
+                watch = None
+                if args.stop_on_error:
+                    from .findings import ErrorWatch
+
+                    watch = ErrorWatch(display=display, screen=screen)
                 result = run(
                     task, screen=screen, policy=policy, executor=executor, log=log, safety=safety,
-                    settings=LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap)),
+                    settings=LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap), watch=watch),
                     on_step=progress.step,
                 )  # fmt: skip
     except KeyboardInterrupt:

@@ -13,7 +13,7 @@ from typing import Any
 
 from . import __version__
 from .cli_support import launched, region_option, require_ocr, size_option, virtual_display
-from .errors import ConfigError, UserError
+from .errors import ConfigError, DisplayError, UserError
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -77,9 +77,71 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_ground(args: argparse.Namespace) -> int:
+def load_image(path: Any) -> Any:
+    """An --image option's file as RGB, or a ConfigError that says why it cannot be read."""
     from PIL import Image, UnidentifiedImageError
 
+    try:
+        with Image.open(path) as im:
+            return im.convert("RGB")
+    except (OSError, UnidentifiedImageError) as exc:
+        raise ConfigError(f"Cannot read the image {path}: {exc}.") from None
+
+
+def cmd_read_errors(args: argparse.Namespace) -> int:
+    """Exit 0: no error on the screen; 3: errors found; 1: the model gave no usable answer;
+    2: usage, display or installation problems."""
+    import time
+
+    from .findings import ErrorReader, VLMErrorReader, read_screen
+    from .policies.base import InvalidOutput
+
+    require_ocr()
+    reader: Any = ErrorReader()
+    if args.model:
+        from .cli_models import build_backend
+        from .dialects import get_dialect
+        from .ocr import CachedOcr, RapidOcrEngine
+        from .policies.vlm import detect_family
+
+        if args.retries < 0:
+            raise ConfigError("--retries must be 0 or more.")
+        family = args.family or detect_family(args.model.partition(":")[2])
+        prep = get_dialect(family).image_prep(args.min_pixels, args.max_pixels) if family else None
+        reader = VLMErrorReader(build_backend(args.model, args, prep), prep=prep,
+                                ocr=CachedOcr(RapidOcrEngine()), retries=args.retries)  # fmt: skip
+    t = time.perf_counter()
+    try:
+        if args.image is not None:
+            image = load_image(args.image)
+            findings = reader.read(image)
+            where = str(args.image)
+        else:
+            try:
+                frame, findings = read_screen(monitor=args.monitor, reader=reader)
+            except DisplayError as exc:
+                raise DisplayError(f"{exc} (Or read a screenshot: --image PNG.)") from None
+            image = frame.image
+            where = "the screen" + (f" (monitor {args.monitor})" if args.monitor else "")
+    except InvalidOutput as exc:
+        print(f"screenagent: {exc}\nraw answer: {exc.raw!r}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - t
+    if args.json:
+        print(json.dumps([f.model_dump() for f in findings], ensure_ascii=False, indent=2))
+    elif not findings:
+        print(f"No errors on {where} ({image.width}x{image.height}, read in {seconds:.1f} s).")
+    else:
+        n = len(findings)
+        print(
+            f"{n} finding{'s' * (n != 1)} on {where} ({image.width}x{image.height}, read in {seconds:.1f} s):"
+        )
+        for f in findings:
+            print(f.describe())
+    return 3 if findings else 0
+
+
+def cmd_ground(args: argparse.Namespace) -> int:
     from .grounding import Grounder, parse_target
     from .screen import MssScreen
 
@@ -95,12 +157,7 @@ def cmd_ground(args: argparse.Namespace) -> int:
             require_ocr()
         grounder = Grounder()
     if args.image is not None:
-        try:
-            with Image.open(args.image) as im:
-                image = im.convert("RGB")
-        except (OSError, UnidentifiedImageError) as exc:
-            raise ConfigError(f"Cannot read the image {args.image}: {exc}.") from None
-        return _print_grounding(grounder, target, image, args.json)
+        return _print_grounding(grounder, target, load_image(args.image), args.json)
     region = region_option(args.region)
     with virtual_display(args.virtual_display) as vd:
         display = vd.display if vd is not None else os.environ.get("DISPLAY")

@@ -120,6 +120,12 @@ def _enlarge(image: Image.Image, scale: float) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
+LONG_LINE_RATIO = 25
+"""Lines wider than this many heights, read with a score under LONG_LINE_MIN_SCORE, are read
+again in pieces (`RapidOcrEngine._reread_long`)."""
+LONG_LINE_MIN_SCORE = 0.9
+
+
 class RapidOcrEngine:
     """RapidOCR with its bundled ONNX models; lines with word boxes.
 
@@ -142,7 +148,8 @@ class RapidOcrEngine:
                 "RapidOCR (the offline OCR engine)",
                 "Install it with `pip install 'screenagent[ocr]'`.",
             ) from exc
-        return RapidOCR(params={"Global.log_level": "error", "Global.text_score": self.min_score})
+        # Lines under min_score are kept here and dropped after `_reread_long` had its go.
+        return RapidOCR(params={"Global.log_level": "error", "Global.text_score": 0.3})
 
     def read(self, image: Image.Image, *, scale: float = 1.0) -> list[OcrLine]:
         import numpy as np
@@ -173,10 +180,92 @@ class RapidOcrEngine:
                             score=float(w_score),
                         )
                     )
-            lines.append(
-                OcrLine(text=str(text), box=line_box, score=float(score), words=tuple(words))
-            )
+            line = OcrLine(text=str(text), box=line_box, score=float(score), words=tuple(words))
+            if (
+                line.score < LONG_LINE_MIN_SCORE
+                and line.box.width > LONG_LINE_RATIO * line.box.height
+            ):
+                line = self._reread_long(image.convert("RGB"), line)
+            if line.score >= self.min_score:
+                lines.append(line)
         return lines
+
+    def _reread_long(self, image: Image.Image, line: OcrLine) -> OcrLine:
+        """Read a very long line again in pieces.
+
+        The recogniser squeezes a line much wider than ~25 times its height and returns
+        garbage for it (a terminal's 95-column ``File "..."`` line read as "F t t '---"). The
+        line is cut at blank columns near every ~16 line heights (the widest blank run there,
+        so usually a space) and the pieces are read one by one; a cut through a run wider than
+        a third of the line's height is a space.
+        """
+        import numpy as np
+
+        b = line.box
+        crop = image.crop((b.x1, b.y1, b.x2, b.y2))
+        # blank columns are judged a little above and below the box: "_" and "," hang below it
+        tall = image.crop((b.x1, max(0, b.y1 - 2), b.x2, min(image.height, b.y2 + 4)))
+        gray = np.asarray(tall.convert("L"), dtype=np.int16)
+        background = int(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
+        blank: Any = (np.abs(gray - background) < 40).all(axis=0)
+        step = 16 * b.height
+        cuts: list[tuple[int, int]] = []  # (start, end) of the blank run cut through
+        x = 0
+        while b.width - x > step * 1.25:
+            lo, hi = x + int(step * 0.75), min(b.width - 1, x + int(step * 1.1))
+            best: tuple[int, int] | None = None
+            i = lo
+            while i < hi:
+                if blank[i]:
+                    j = i
+                    while j < b.width and blank[j]:
+                        j += 1
+                    if best is None or j - i > best[1] - best[0]:
+                        best = (i, j)
+                    i = j
+                else:
+                    i += 1
+            if best is None:
+                return line  # no place to cut: keep the first reading
+            cuts.append(best)
+            x = best[1]
+        edges = [0, *[c for cut in cuts for c in cut], b.width]
+        text = ""
+        words: list[OcrWord] = []
+        scores: list[float] = []
+        with self._lock:
+            for k in range(0, len(edges), 2):
+                x1, x2 = edges[k], edges[k + 1]
+                pad = Image.new("RGB", (x2 - x1 + 2 * b.height, b.height * 2), (background,) * 3)
+                pad.paste(crop.crop((x1, 0, x2, b.height)), (b.height, b.height // 2))
+                result = self._engine(np.asarray(pad))
+                parts = sorted(
+                    ((Box.from_points(q), str(t))
+                     for q, t in zip(result.boxes if result.txts else (), result.txts or (), strict=False)),
+                    key=lambda p: p[0].x1,
+                )  # fmt: skip
+                piece = ""
+                for n, (pbox, ptext) in enumerate(parts):
+                    gap = pbox.x1 - parts[n - 1][0].x2 if n else 0
+                    piece += (" " if gap > 0.15 * b.height else "") + ptext
+                if not piece:
+                    return line
+                if k and text:
+                    run = cuts[k // 2 - 1]
+                    text += " " if run[1] - run[0] > b.height / 3 else ""
+                text += piece
+                scores.extend(float(v) for v in (result.scores or ()))
+                words.append(
+                    OcrWord(
+                        text=piece,
+                        box=Box(x1=b.x1 + x1, y1=b.y1, x2=b.x1 + x2, y2=b.y2),
+                        score=min(scores),
+                    )
+                )
+        score = min(scores) if scores else 0.0
+        if score <= line.score:
+            return line
+        return OcrLine(text=text, box=b, score=score, words=tuple(words))
 
 
 class TesseractEngine:

@@ -67,6 +67,11 @@ class MssScreen:
         """What each frame covers, in screen units (known after the first capture)."""
         self.monitor: int | None = None
 
+    @property
+    def display(self) -> str | None:
+        """The X display captured (None: the environment's DISPLAY)."""
+        return self._display
+
     def _open(self) -> Any:
         import mss
         import mss.exception

@@ -127,6 +127,7 @@ class Gui:
         self.records: list[StepRecord] = []
         self.phase = "test"
         self.line: int | None = None
+        self._errors: Any = None
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -482,6 +483,46 @@ class Gui:
             return frame
 
         return self._step("expect_text", label, body, kind="expect", target=in_, **opts)
+
+    def expect_no_errors(
+        self, *, warnings: bool = False, ignore: str | None = None, **opts: Any
+    ) -> StepRecord:
+        """No error on the screen (dialogs, banners, tracebacks: `screenagent.findings`), polled
+        until the deadline. ``warnings``: warnings fail the step too; ``ignore``: a regex of
+        titles or messages that do not count."""
+        from ..findings import ErrorReader, read_frame
+
+        if self._errors is None:
+            self._errors = ErrorReader(getattr(self.grounder, "ocr", None))
+        reader = self._errors
+        display = getattr(self.screen, "display", None)
+        pattern = re.compile(ignore) if ignore else None
+        seen: list[Any] = []
+
+        def check(frame: Frame) -> str | None:
+            found = [
+                f for f in read_frame(frame, display=display, reader=reader)
+                if (warnings or f.severity == "error")
+                and not (pattern and pattern.search(f"{f.title or ''}\n{f.message}"))
+            ]  # fmt: skip
+            seen[:] = found
+            if not found:
+                return None
+            return "; ".join(f.one_line() for f in found)
+
+        def body(rec: StepRecord) -> Frame:
+            start = time.monotonic()
+            frame, problem = self._poll(rec.timeout or 0, check)
+            rec.locate_s = time.monotonic() - start
+            rec.grounded_by = "ocr"
+            rec.detail["findings"] = [f.model_dump() for f in seen]
+            if problem is not None:
+                n = len(seen)
+                raise _Fail(f"{n} error{'s' * (n != 1)} on the screen after {rec.timeout:g} s: "
+                            f"{problem}", frame=frame)  # fmt: skip
+            return frame
+
+        return self._step("expect_no_errors", "expect_no_errors", body, kind="expect", **opts)
 
     def expect(self, statement: str, **opts: Any) -> StepRecord:
         """A statement in words, judged by the VLM on the screen (polled until the deadline)."""

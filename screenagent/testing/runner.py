@@ -194,6 +194,8 @@ def run_step(gui: Gui, step: StepSpec, scale: float = 1.0) -> StepRecord:
         return gui.expect_text(**data, **opts)
     if verb == "expect":
         return gui.expect(data["statement"], **opts)
+    if verb == "expect_no_errors":
+        return gui.expect_no_errors(**data, **opts)
     raise ConfigError(f"no runner for the step {verb!r}")  # pragma: no cover - spec lists them
 
 

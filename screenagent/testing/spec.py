@@ -313,12 +313,28 @@ class ExpectStep(StepSpec):
     statement: str = Field(min_length=3)
 
 
+class ExpectNoErrorsStep(StepSpec):
+    verb: ClassVar[str] = "expect_no_errors"
+    warnings: bool = False
+    ignore: str | None = None
+
+    @field_validator("ignore")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                re.compile(v)
+            except re.error as exc:
+                raise ValueError(f"{v!r} is not a valid regex: {exc}") from None
+        return v
+
+
 STEP_TYPES: dict[str, type[StepSpec]] = {
     t.verb: t
     for t in (
         ClickStep, DoubleClickStep, RightClickStep, HoverStep, TypeStep, PressStep, ScrollStep,
         DragStep, WaitForStep, WaitUntilGoneStep, SleepStep, ExpectVisibleStep,
-        ExpectNotVisibleStep, ExpectTextStep, ScreenshotStep, ExpectStep,
+        ExpectNotVisibleStep, ExpectTextStep, ScreenshotStep, ExpectStep, ExpectNoErrorsStep,
     )
 }  # fmt: skip
 
@@ -331,6 +347,8 @@ def _field_names(t: type[StepSpec]) -> dict[str, str]:
 def parse_step(raw: Any, where: str) -> StepSpec:
     """One step mapping -> its model. Raises ValueError with a message (no line: the caller
     knows it)."""
+    if isinstance(raw, str) and raw in STEP_TYPES:
+        raw = {raw: None}  # `- expect_no_errors`: a step with nothing to say
     if isinstance(raw, str):
         raise ValueError(
             f'{where}: a step is a mapping such as `- click: "OK"`, not the text {raw!r}'
