@@ -127,6 +127,9 @@ def cmd_read_errors(args: argparse.Namespace) -> int:
         print(f"screenagent: {exc}\nraw answer: {exc.raw!r}", file=sys.stderr)
         return 1
     seconds = time.perf_counter() - t
+    for n, attempt in enumerate(getattr(reader, "attempts", [])[:-1], 1):
+        print(f"screenagent: the model's answer {n} was unusable ({attempt['error']}); asked again",
+              file=sys.stderr)  # fmt: skip
     if args.json:
         print(json.dumps([f.model_dump() for f in findings], ensure_ascii=False, indent=2))
     elif not findings:

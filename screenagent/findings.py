@@ -758,6 +758,15 @@ class VLMErrorReader:
                 text += "\nText read by OCR (box, text), which may help:\n" + "\n".join(hint)
         return text + "\nList the errors and warnings on the screen."
 
+    @staticmethod
+    def feedback(error: str, size: tuple[int, int]) -> str:
+        """What the model is told after an unusable answer (appended to the prompt)."""
+        return (
+            f"\n\nYour previous answer could not be used: {error}. Answer again with one JSON "
+            f'object {{"findings": [...]}} as described, boxes inside the {size[0]}x{size[1]} '
+            "screenshot."
+        )
+
     def read(self, image: Image.Image, windows: Sequence[ScreenWindow] = ()) -> list[Finding]:
         from .policies.base import InvalidOutput
         from .policies.planner import json_object
@@ -782,17 +791,13 @@ class VLMErrorReader:
             except (InvalidOutput, ValidationError, ValueError) as exc:
                 error = _first_error(exc)
                 self.attempts.append({"prompt": prompt + feedback, "raw": raw, "error": error})
-                feedback = (
-                    f"\n\nYour previous answer could not be used: {error}. Answer again with one "
-                    'JSON object {"findings": [...]} as described, boxes inside the '
-                    f"{size[0]}x{size[1]} screenshot."
-                )
+                feedback = self.feedback(error, size)
                 continue
             self.attempts.append({"prompt": prompt + feedback, "raw": raw, "error": None})
             return findings
         last = self.attempts[-1]
         raise InvalidOutput(
-            f"the model gave no usable list of findings in {len(self.attempts)} attempts "
+            f"the model gave no usable list of findings in {len(self.attempts)} attempt{'s' * (len(self.attempts) != 1)} "
             f"(last error: {last['error']})",
             raw=last["raw"],
         )

@@ -413,3 +413,82 @@ def test_chained_traceback_is_one_finding_with_the_last_exception() -> None:
     assert [(f.kind, f.title, f.message) for f in found] == [("terminal", "ValueError", "no k")]
     assert found[0].details[0] == "Traceback (most recent call last):"
     assert "KeyError: 'k'" in found[0].details and "done" not in found[0].details
+
+
+# --- with a vision-language model ------------------------------------------------------------
+
+
+@pytest.mark.display
+@pytest.mark.ocr
+@pytest.mark.slow
+def test_read_errors_with_a_real_tiny_model(
+    xdisplay: VirtualDisplay, spawn: Spawn, tmp_path: Path
+) -> None:
+    """A tiny Qwen2.5-VL overfitted on the extraction prompt (with its OCR hint): its first
+    answer puts the box outside the screenshot, the error is fed back, the second answer is
+    valid; the model's box comes back mapped to the screenshot's pixels."""
+    pytest.importorskip("torch")
+    from tiny_vlm import build_tiny_qwen25vl, overfit
+
+    from screenagent.dialects import get_dialect
+    from screenagent.findings import VLM_SYSTEM, VLMErrorReader, _first_error, _to_frame
+    from screenagent.ocr import CachedOcr, RapidOcrEngine
+    from screenagent.screen import MssScreen
+
+    spawn("zenity", "--error", "--title", "Disk full", "--text", "No space left on device.")
+    wait_for_window(xdisplay, "Disk full")
+    read_until(xdisplay, lambda fs: any(f.buttons for f in fs))
+    with MssScreen(display=xdisplay.display) as screen:
+        image = screen.capture().image
+    shot = tmp_path / "shot.png"
+    image.save(shot)
+    max_pixels = 28 * 28 * 64
+    prep = get_dialect("qwen2.5-vl").image_prep(3136, max_pixels)
+    size = prep.model_size(*image.size)
+    reader = VLMErrorReader(None, prep=prep, ocr=CachedOcr(RapidOcrEngine()))
+    prompt = reader.prompt(image, size)
+    sx, sy = size[0] / image.width, size[1] / image.height
+    win = window(xdisplay, "Disk full")
+    box = [
+        int(win.x * sx),
+        int(win.y * sy),
+        int((win.x + win.width) * sx),
+        int((win.y + win.height) * sy),
+    ]
+    finding = {"kind": "dialog", "title": "Disk full", "message": "No space left on device.",
+               "buttons": ["OK"], "box": box, "severity": "error"}  # fmt: skip
+    bad = {**finding, "box": [box[0], box[1], size[0] + 40, box[3]]}
+    bad_answer = json.dumps({"findings": [bad]})
+    good_answer = json.dumps({"findings": [finding]})
+    try:
+        _to_frame(Finding(**bad, source="vlm"), size, image.size)
+        raise AssertionError("the bad box was accepted")
+    except ValueError as exc:
+        retry = prompt + VLMErrorReader.feedback(_first_error(exc), size)
+    folder = build_tiny_qwen25vl(
+        tmp_path / "model",
+        [VLM_SYSTEM, prompt, retry, bad_answer, good_answer],
+        max_pixels=max_pixels,
+    )
+    loss = overfit(folder, prep.prepare(image), prompt, bad_answer, system=VLM_SYSTEM,
+                   more=[(VLM_SYSTEM, retry, good_answer)])  # fmt: skip
+    assert loss < 0.05, f"the tiny model did not learn its answers (loss {loss:.3f})"
+    proc = cli("read-errors", "--image", str(shot), "--json", "--model", f"hf:{folder}",
+               "--family", "qwen2.5-vl", "--min-pixels", "3136", "--max-pixels", str(max_pixels),
+               timeout=400)  # fmt: skip
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "answer 1 was unusable (box [" in proc.stderr and "lies outside the" in proc.stderr
+    (f,) = json.loads(proc.stdout)
+    assert (f["kind"], f["title"], f["message"], f["buttons"], f["source"]) == (
+        "dialog", "Disk full", "No space left on device.", ["OK"], "vlm",
+    )  # fmt: skip
+    # the model's box, mapped from its input's pixels back to the screenshot's (within a pixel
+    # or so of the window: the model input is ~9x smaller)
+    for got, want in zip(f["box"], win.box, strict=True):
+        assert abs(got - want) <= 1 / sx + 1, (f["box"], win.box)
+    # an answer that never becomes usable is a tool failure (exit 1), with the raw answer
+    proc = cli("read-errors", "--image", str(shot), "--model", f"hf:{folder}", "--family",
+               "qwen2.5-vl", "--min-pixels", "3136", "--max-pixels", str(max_pixels),
+               "--retries", "0", timeout=400)  # fmt: skip
+    assert proc.returncode == 1 and "no usable list of findings in 1 attempt " in proc.stderr
+    assert "raw answer:" in proc.stderr
