@@ -91,13 +91,19 @@ def build_backend(spec: str, args: argparse.Namespace, prep: Any = None) -> Any:
     raise ConfigError(f"Model {spec!r}: give {MODEL_SPEC_HELP}.")
 
 
-def resolve_model(spec: str, args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """(backend, dialect, image prep) for a model that speaks a family's dialect."""
+def resolve_model(
+    spec: str, args: argparse.Namespace, *, family_required: bool = True
+) -> tuple[Any, Any, Any]:
+    """(backend, dialect, image prep) for a model that speaks a family's dialect. With
+    ``family_required=False`` a model of no known family is (backend, None, None): its image
+    is sent as it is."""
     from .dialects import get_dialect
     from .policies.vlm import detect_family
 
     name = spec.partition(":")[2]
     family = args.family or detect_family(name)
+    if family is None and not family_required:
+        return build_backend(spec, args), None, None
     if family is None:
         raise ConfigError(
             f"Cannot tell the family of {name!r} from its name: give --family (e.g. ui-tars-1.5, "

@@ -99,17 +99,15 @@ def cmd_read_errors(args: argparse.Namespace) -> int:
     require_ocr()
     reader: Any = ErrorReader()
     if args.model:
-        from .cli_models import build_backend
-        from .dialects import get_dialect
+        from .cli_models import resolve_model
         from .ocr import CachedOcr, RapidOcrEngine
-        from .policies.vlm import detect_family
 
         if args.retries < 0:
             raise ConfigError("--retries must be 0 or more.")
-        family = args.family or detect_family(args.model.partition(":")[2])
-        prep = get_dialect(family).image_prep(args.min_pixels, args.max_pixels) if family else None
-        reader = VLMErrorReader(build_backend(args.model, args, prep), prep=prep,
-                                ocr=CachedOcr(RapidOcrEngine()), retries=args.retries)  # fmt: skip
+        backend, _, prep = resolve_model(args.model, args, family_required=False)
+        reader = VLMErrorReader(
+            backend, prep=prep, ocr=CachedOcr(RapidOcrEngine()), retries=args.retries
+        )
     t = time.perf_counter()
     try:
         if args.image is not None:

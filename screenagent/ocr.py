@@ -163,6 +163,7 @@ class RapidOcrEngine:
             return []
         words_per_line = result.word_results or ()
         lines = []
+        rgb: Image.Image | None = None  # for `_reread_long`, converted once
         for i, (quad, text, score) in enumerate(
             zip(result.boxes, result.txts, result.scores, strict=False)
         ):
@@ -185,7 +186,8 @@ class RapidOcrEngine:
                 line.score < LONG_LINE_MIN_SCORE
                 and line.box.width > LONG_LINE_RATIO * line.box.height
             ):
-                line = self._reread_long(image.convert("RGB"), line)
+                rgb = rgb or image.convert("RGB")
+                line = self._reread_long(rgb, line)
             if line.score >= self.min_score:
                 lines.append(line)
         return lines

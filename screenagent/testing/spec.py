@@ -157,6 +157,15 @@ def _check_target(value: str | None) -> str | None:
     return value
 
 
+def _check_regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a valid regex: {exc}") from None
+    return value
+
+
 class StepSpec(BaseModel):
     """Options every step takes."""
 
@@ -290,9 +299,9 @@ class ExpectTextStep(StepSpec):
             raise ValueError("expect_text needs exactly one of equals, contains or matches")
         if self.matches is not None:
             try:
-                re.compile(self.matches)
-            except re.error as exc:
-                raise ValueError(f"matches: {self.matches!r} is not a valid regex: {exc}") from None
+                _check_regex(self.matches)
+            except ValueError as exc:
+                raise ValueError(f"matches: {exc}") from None
         return self
 
     def label(self) -> str:
@@ -318,15 +327,7 @@ class ExpectNoErrorsStep(StepSpec):
     warnings: bool = False
     ignore: str | None = None
 
-    @field_validator("ignore")
-    @classmethod
-    def _regex(cls, v: str | None) -> str | None:
-        if v is not None:
-            try:
-                re.compile(v)
-            except re.error as exc:
-                raise ValueError(f"{v!r} is not a valid regex: {exc}") from None
-        return v
+    _r = field_validator("ignore")(classmethod(lambda cls, v: _check_regex(v)))
 
 
 STEP_TYPES: dict[str, type[StepSpec]] = {

@@ -1,0 +1,360 @@
+"""The embedded reader: windows, OCR and layout into findings, with no weights; the live
+screen, and the watch behind `run --stop-on-error`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image
+
+from ..ocr import Box, CachedOcr, OcrEngine, OcrLine, RapidOcrEngine
+from .layout import (
+    _blocks,
+    _button_row_below,
+    _clip,
+    _height,
+    _inside,
+    _is_icon,
+    _join,
+    _pad,
+    _row_box,
+    _same_text,
+    _shift,
+    icon_severity,
+    rows_of,
+    segments,
+    text_key,
+)
+from .model import Finding, classify, normalize_ws, split_label
+from .terminal import _error_runs, _tracebacks
+
+# --- windows -----------------------------------------------------------------------------------
+
+TERMINAL_CLASSES = frozenset((
+    "xterm", "uxterm", "urxvt", "rxvt", "gnome-terminal", "gnome-terminal-server", "konsole",
+    "alacritty", "kitty", "terminator", "tilix", "xfce4-terminal", "st", "st-256color",
+    "wezterm", "org.wezfurlong.wezterm", "foot", "lxterminal", "mate-terminal", "qterminal",
+    "terminology", "sakura", "guake", "tilda", "yakuake", "ghostty", "com.mitchellh.ghostty",
+))  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScreenWindow:
+    """A top-level window in frame pixels, as the reader needs it."""
+
+    title: str
+    box: Box
+    dialog: bool = False
+    terminal: bool = False
+    notification: bool = False
+
+    @classmethod
+    def from_info(
+        cls, info: Any, *, origin: tuple[int, int] = (0, 0), scale: float = 1.0
+    ) -> ScreenWindow:
+        """From a `screenagent.windows.WindowInfo` (desktop units) onto a frame whose top-left
+        is the desktop point ``origin``, at ``scale`` frame pixels per unit."""
+        ox, oy = origin
+        box = Box(
+            x1=round((info.x - ox) * scale),
+            y1=round((info.y - oy) * scale),
+            x2=round((info.x + info.width - ox) * scale),
+            y2=round((info.y + info.height - oy) * scale),
+        )
+        classes = {c.lower() for c in info.wm_class}
+        return cls(
+            title=info.title,
+            box=box,
+            dialog=info.is_dialog,
+            terminal=bool(classes & TERMINAL_CLASSES),
+            notification="NOTIFICATION" in info.types,
+        )
+
+
+# --- the embedded reader -----------------------------------------------------------------------
+
+
+@dataclass
+class _Page:
+    """The lines not yet used by a finding, and the findings so far."""
+
+    image: Image.Image
+    findings: list[Finding] = field(default_factory=list)
+
+
+class ErrorReader:
+    """Reads errors from frames with OCR and, when given, the desktop's windows.
+
+    Args:
+        ocr: The OCR engine (default: RapidOCR, cached per screen).
+        terminal_scale: Read terminal windows whose text is smaller than
+            ``small_text`` px again at this scale (fixed-size terminal fonts are small).
+    """
+
+    name = "ocr"
+
+    def __init__(
+        self,
+        ocr: OcrEngine | None = None,
+        *,
+        terminal_scale: float = 2.0,
+        small_text: int = 17,
+    ) -> None:
+        self.ocr = ocr if ocr is not None else CachedOcr(RapidOcrEngine())
+        self.terminal_scale = terminal_scale
+        self.small_text = small_text
+
+    def read(
+        self, image: Image.Image, windows: Sequence[ScreenWindow] = (), *, lines: Sequence[OcrLine] | None = None
+    ) -> list[Finding]:  # fmt: skip
+        """Every error and warning in ``image``; ``windows`` bottom to top, in its pixels."""
+        all_lines = list(self.ocr.read(image) if lines is None else lines)
+        page = _Page(image=image)
+        visible = [w for w in windows if _clip(w.box, image.width, image.height) is not None]
+        owned: dict[int, list[OcrLine]] = {i: [] for i in range(len(visible))}
+        loose: list[OcrLine] = []
+        for line in all_lines:
+            cx, cy = line.box.center
+            for i in range(len(visible) - 1, -1, -1):  # the topmost window that holds it
+                if visible[i].box.contains_point(cx, cy):
+                    owned[i].append(line)
+                    break
+            else:
+                loose.append(line)
+        for i, win in enumerate(visible):
+            box = _clip(win.box, image.width, image.height)
+            if box is None:
+                continue
+            first = len(page.findings)
+            if win.dialog or win.notification:
+                self._dialog(page, win, box, owned[i])
+            elif win.terminal:
+                self._terminal(page, win, box, owned[i])
+            else:
+                self._text(page, owned[i], container=box, window=win.title)
+            for k in range(first, len(page.findings)):  # OCR boxes overshoot by a pixel or two
+                f = page.findings[k]
+                page.findings[k] = f.model_copy(update={"box": _inside(f.box, box)})
+        self._text(page, loose, container=Box(x1=0, y1=0, x2=image.width, y2=image.height))
+        return _dedupe(page.findings)
+
+    # dialogs ---------------------------------------------------------------------------
+
+    def _dialog(self, page: _Page, win: ScreenWindow, box: Box, lines: list[OcrLine]) -> None:
+        h = _height(lines)
+        content = [line for line in lines if not _is_icon(line, h)]
+        rows = rows_of(content)
+        buttons: list[str] = []
+        if len(rows) >= 2:
+            last = rows[-1]
+            labels = [s for line in last for s in segments(line)]
+            above = _row_box(rows[-2])
+            if (
+                all(len(s.split()) <= 3 and len(s) <= 24 for s in labels)
+                and last[0].box.y1 - above.y2 > 0.3 * h
+            ):
+                buttons = labels
+                rows = rows[:-1]
+        if rows and _same_text(_join(rows[:1]), win.title):
+            rows = rows[1:]  # a heading that repeats the title
+        message = _join(rows)
+        severity = classify(win.title) or icon_severity(page.image, box) or classify(message)
+        if severity is None:
+            return
+        page.findings.append(Finding(
+            kind="banner" if win.notification else "dialog", title=win.title or None,
+            message=message, buttons=buttons, box=box.as_list(), severity=severity,
+            source="window", window=win.title or None,
+        ))  # fmt: skip
+
+    # terminals -------------------------------------------------------------------------
+
+    def _terminal(self, page: _Page, win: ScreenWindow, box: Box, lines: list[OcrLine]) -> None:
+        if lines and _height(lines) < self.small_text and self.terminal_scale > 1:
+            crop = page.image.crop((box.x1, box.y1, box.x2, box.y2))
+            lines = [_shift(line, box.x1, box.y1) for line in self.ocr.read(crop, scale=self.terminal_scale)]  # fmt: skip
+        rest = _tracebacks(page.findings, lines, window=win.title, right=box.x2)
+        for group in _error_runs(rows_of(rest), prompt_aware=True):
+            title, message = split_label(_join(group))
+            page.findings.append(Finding(
+                kind="terminal", title=title, message=message, box=_row_box([ln for r in group for ln in r]).as_list(),
+                severity=classify(_join(group)) or "error", source="ocr", window=win.title or None,
+            ))  # fmt: skip
+
+    # everything else -------------------------------------------------------------------
+
+    def _text(
+        self, page: _Page, lines: list[OcrLine], *, container: Box, window: str | None = None
+    ) -> None:
+        h = _height(lines)
+        lines = [ln for ln in lines if not _is_icon(ln, h)]
+        lines = _tracebacks(page.findings, lines, window=window)
+        rows = rows_of(lines)
+        used: set[int] = set()
+        for block in _blocks(page.image, lines):
+            if id(block[0][0]) in used:
+                continue
+            text = _join(block)
+            h = _height([ln for r in block for ln in r])
+            buttons_row = _button_row_below(rows, block, h)
+            severity = classify(text)
+            if severity is None and buttons_row is not None:
+                bbox = _row_box([ln for r in block for ln in r])
+                severity = icon_severity(page.image, _pad(Box(
+                    x1=bbox.x1 - round(5 * h), y1=bbox.y1, x2=bbox.x2, y2=bbox.y2), round(h), page.image))  # fmt: skip
+            if severity is None:
+                continue
+            title: str | None = None
+            body = block
+            first = _join(block[:1])
+            if (
+                len(block) >= 2
+                and len(first.split()) <= 4
+                and not first.rstrip().endswith((".", ":", ","))
+            ):
+                title, body = first, block[1:]
+            box = _row_box([ln for r in block for ln in r])
+            if buttons_row is not None:
+                used.add(id(buttons_row))
+                box = box.union(_row_box(buttons_row))
+                labels = [s for ln in buttons_row for s in segments(ln)]
+                page.findings.append(Finding(
+                    kind="dialog", title=title, message=_join(body), buttons=labels,
+                    box=_pad(box, round(h / 2), page.image).as_list(), severity=severity,
+                    source="ocr", window=window,
+                ))  # fmt: skip
+                continue
+            if title is None and len(block) == 1:
+                title, message = split_label(text)
+            else:
+                message = _join(body)
+            near_edge = min(box.y1 - container.y1, container.y2 - box.y2) < 0.12 * container.height
+            page.findings.append(Finding(
+                kind="banner" if len(block) == 1 and near_edge else "inline", title=title,
+                message=message, box=box.as_list(), severity=severity, source="ocr", window=window,
+            ))  # fmt: skip
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    """Drop a banner or inline finding that repeats a dialog's message (an app often shows the
+    dialog's text in its status bar too)."""
+    dialogs = [text_key(f"{f.title or ''} {f.message}") for f in findings if f.kind == "dialog"]
+    out = []
+    for f in findings:
+        key = text_key(f.message)
+        if f.kind in ("banner", "inline") and key and any(key in d for d in dialogs):
+            continue
+        out.append(f)
+    return out
+
+
+def read_errors(
+    frame: Any, *, windows: Sequence[Any] | None = None, reader: ErrorReader | None = None
+) -> list[Finding]:
+    """The errors on a frame (a `Frame` or a PIL image).
+
+    ``windows``: `WindowInfo`s (desktop units, as `screenagent.windows.list_windows` gives
+    them) or `ScreenWindow`s (frame pixels). Without them, only the pixels are read.
+    """
+    reader = reader or _default_reader()
+    image = frame.image if hasattr(frame, "image") else frame
+    wins = frame_windows(frame, windows or ())
+    return reader.read(image, wins)
+
+
+def frame_windows(frame: Any, windows: Sequence[Any]) -> list[ScreenWindow]:
+    """Windows mapped onto a frame's pixels (a plain image: desktop = image pixels)."""
+    region = getattr(frame, "region", None)
+    origin = (region.left, region.top) if region is not None else (0, 0)
+    scale = float(getattr(frame, "scale", 1.0))
+    return [
+        w if isinstance(w, ScreenWindow) else ScreenWindow.from_info(w, origin=origin, scale=scale)
+        for w in windows
+    ]
+
+
+_READER: ErrorReader | None = None
+
+
+def _default_reader() -> ErrorReader:
+    global _READER
+    if _READER is None:
+        _READER = ErrorReader()
+    return _READER
+
+
+def read_frame(frame: Any, *, display: str | None, reader: Any = None) -> list[Finding]:
+    """The errors on a captured frame, with the windows of X display ``display`` where it
+    answers (None, Wayland, macOS, Windows: the pixels alone)."""
+    from ..errors import DisplayError, MissingDependency
+    from ..windows import list_windows
+
+    infos: list[Any] = []
+    if display:
+        with contextlib.suppress(DisplayError, MissingDependency):
+            infos = list_windows(display)
+    reader = reader or _default_reader()
+    return list(reader.read(frame.image, frame_windows(frame, infos)))
+
+
+class ErrorWatch:
+    """For ``run --stop-on-error``: called with each step's frame, it answers a message once an
+    error is on the screen that was not there on the first frame (an error dialog the run was
+    started to deal with does not stop it)."""
+
+    def __init__(
+        self, *, display: str | None, screen: Any = None, reader: Any = None, warnings: bool = False
+    ) -> None:
+        self.display = display
+        self.screen = screen
+        """When given, a new error is confirmed on a frame captured after the screen settles
+        (a dialog is mapped a moment before it paints its text)."""
+        self.reader = reader or _default_reader()
+        self.warnings = warnings
+        self.baseline: set[tuple[str, str, str]] | None = None
+        self.findings: list[Finding] = []
+
+    @staticmethod
+    def _key(f: Finding) -> tuple[str, str, str]:
+        return f.kind, normalize_ws(f.title or ""), normalize_ws(f.message)
+
+    def _read(self, frame: Any) -> list[Finding]:
+        return [
+            f for f in read_frame(frame, display=self.display, reader=self.reader)
+            if self.warnings or f.severity == "error"
+        ]  # fmt: skip
+
+    def __call__(self, frame: Any) -> str | None:
+        found = self._read(frame)
+        if self.baseline is None:
+            self.baseline = {self._key(f) for f in found}
+            return None
+        new = [f for f in found if self._key(f) not in self.baseline]
+        if new and self.screen is not None:
+            from ..screen import SettleConfig, wait_until_settled
+
+            settled = wait_until_settled(
+                self.screen, config=SettleConfig(quiet_seconds=0.3, cap_seconds=3.0)
+            )
+            new = [f for f in self._read(settled.last) if self._key(f) not in self.baseline]
+        self.findings = new
+        if not new:
+            return None
+        return "an error appeared on the screen: " + "; ".join(f.one_line() for f in new)
+
+
+def read_screen(
+    *, display: str | None = None, monitor: int | None = 0, reader: Any = None
+) -> tuple[Any, list[Finding]]:
+    """Capture the screen (all monitors by default) and read its errors. Returns (frame,
+    findings)."""
+    import os
+
+    from ..screen import MssScreen
+
+    with MssScreen(monitor=monitor, display=display) as screen:
+        frame = screen.capture()
+    return frame, read_frame(frame, display=display or os.environ.get("DISPLAY"), reader=reader)
