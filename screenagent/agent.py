@@ -12,10 +12,12 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 from .actions import Action, Done, Wait, action_to_json
+from .errors import InvalidOutput
 from .executor import Executor, Outcome, screen_points
 from .geometry import Frame
-from .policies.base import InvalidOutput, Policy, StepContext
-from .policy import Safety
+from .models import NoUsableAnswer, Tried, ask_structured
+from .policies.base import Policy, Proposal, StepContext
+from .safety import Safety
 from .screen import Screen, SettleConfig, wait_until_settled
 from .steplog import Attempt, RunResult, SettleInfo, StepLog, StepRecord, Timings, utc_now
 
@@ -249,60 +251,59 @@ def _decide(
     safety: Safety,
     record: StepRecord,
 ) -> tuple[Action | None, Frame]:
-    """Ask the policy until it proposes a valid action or runs out of retries. Returns the
-    action (None if none was valid) and the frame its coordinates refer to."""
-    feedback: list[str] = []
-    for attempt in range(safety.limits.max_retries + 1):
-        ctx = StepContext(
-            task=task,
-            frame=frame,
-            step=step,
-            history=tuple(history),
-            feedback=tuple(feedback),
-            attempt=attempt,
-        )
+    """Ask the policy until it proposes a valid action or runs out of retries (through the one
+    retry helper). Returns the action (None if none was valid) and the frame its coordinates
+    refer to."""
+    tries = 0
+
+    def send(feedback: tuple[str, ...]) -> Proposal:
+        nonlocal tries
+        ctx = StepContext(task=task, frame=frame, step=step, history=tuple(history),
+                          feedback=feedback, attempt=tries)  # fmt: skip
+        tries += 1
         t = time.perf_counter()
         try:
-            proposal = policy.decide(ctx)
-        except InvalidOutput as exc:
+            return policy.decide(ctx)
+        finally:
             record.timings.decide += time.perf_counter() - t
-            feedback = [str(exc)]
-            record.attempts.append(
-                Attempt(
-                    raw=safety.redact(exc.raw), errors=feedback, meta=safety.redact.scrub(exc.meta)
-                )
-            )
-            continue
-        record.timings.decide += time.perf_counter() - t
+
+    def validate(proposal: Proposal) -> tuple[Action, Frame]:
         t = time.perf_counter()
+        seen = frame
         if proposal.frame is not None:
             if proposal.frame.region != frame.region or proposal.frame.scale != frame.scale:
                 raise RuntimeError(f"{policy.name} answered for a frame of another screen area")
-            frame = proposal.frame
-        action, errors = safety.validate(proposal.action, frame)
+            seen = proposal.frame
+        action, errors = safety.validate(proposal.action, seen)
         record.timings.check += time.perf_counter() - t
-        record.attempts.append(
-            Attempt(
-                raw=safety.redact(proposal.raw),
-                thought=safety.redact(proposal.thought) if proposal.thought else None,
-                errors=errors,
-                meta=safety.redact.scrub(proposal.meta),
-            )
-        )
-        if action is not None:
-            record.raw = record.attempts[-1].raw
-            record.thought = record.attempts[-1].thought
-            # Redact earlier attempts too: the secret may only now be known.
-            record.attempts = [
-                a.model_copy(update={"raw": safety.redact(a.raw)}) for a in record.attempts
-            ]
-            record.errors = []
-            return action, frame
-        feedback = errors
-    record.errors = feedback
+        if action is None:
+            raise InvalidOutput("; ".join(errors), raw=proposal.raw)
+        return action, seen
+
+    try:
+        answered = ask_structured(send, validate, retries=safety.limits.max_retries,
+                                  raw=lambda p: p.raw, meta=lambda p: p.meta, what="action")  # fmt: skip
+        tried = answered.attempts
+    except NoUsableAnswer as exc:
+        tried = exc.attempts
+    # Redact every attempt at the end: a secret may only be known by the last one.
+    record.attempts = [_attempt(a, safety) for a in tried]
     if record.attempts:
         record.raw = record.attempts[-1].raw
-    return None, frame
+    if tried[-1].errors:
+        record.errors = list(tried[-1].errors)
+        return None, frame
+    record.thought = record.attempts[-1].thought
+    record.errors = []
+    return answered.value
+
+
+def _attempt(tried: Tried, safety: Safety) -> Attempt:
+    thought = tried.reply.thought if isinstance(tried.reply, Proposal) else None
+    return Attempt(
+        raw=safety.redact(tried.raw), errors=list(tried.errors),
+        meta=safety.redact.scrub(tried.meta), thought=safety.redact(thought) if thought else None,
+    )  # fmt: skip
 
 
 def _should_settle(action: Action, outcome: Outcome, settings: LoopSettings) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -256,8 +257,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except UserError as exc:
-        print(f"screenagent: {exc}", file=sys.stderr)
+        print(f"screenagent: {cli_words(str(exc))}", file=sys.stderr)
         return 2
+
+
+_FLAGS = {
+    "base_url": "--base-url", "family": "--family", "min_pixels": "--min-pixels",
+    "max_pixels": "--max-pixels", "device": "--device", "dtype": "--dtype",
+    "api_key": "the OPENAI_API_KEY environment variable", "max_steps": "--max-steps",
+    "max_seconds": "--max-seconds", "retries": "--retries", "timeout": "--timeout",
+    "virtual_display": "--virtual-display", "launch": "--launch", "model": "--model",
+}  # fmt: skip
+
+
+def cli_words(message: str) -> str:
+    """A library error names parameters (`` `base_url` ``); a command's user knows flags."""
+    return re.sub(r"`(\w+)`", lambda m: _FLAGS.get(m.group(1), m.group(0)), message)
 
 
 # --- run --------------------------------------------------------------------------------------
@@ -349,7 +364,7 @@ def _execute(
     from .agent import LoopSettings, run
     from .console import Progress
     from .executor import DryRunExecutor, Executor
-    from .policy import Limits, Safety, TerminalConfirm
+    from .safety import Limits, Safety, TerminalConfirm
     from .screen import MssScreen, SettleConfig
     from .steplog import StepLog
 

@@ -13,10 +13,9 @@ from typing import Any
 
 from .cli_support import positive_float, positive_int, require_ocr
 from .errors import ConfigError
+from .models import MODEL_SPEC
 
-MODEL_SPEC_HELP = (
-    "hf:<folder or hub id> (local transformers) or openai:<model name> (with --base-url)"
-)
+MODEL_SPEC_HELP = MODEL_SPEC.replace("base_url", "--base-url").replace("'", "")
 
 
 def add_model_options(p: argparse.ArgumentParser, *, composed: bool) -> None:
@@ -62,56 +61,29 @@ def add_model_options(p: argparse.ArgumentParser, *, composed: bool) -> None:
                    help="seconds for one model request over HTTP (default 120)")  # fmt: skip
 
 
-def build_backend(spec: str, args: argparse.Namespace, prep: Any = None) -> Any:
-    """A backend for ``hf:...`` or ``openai:...``; ``prep`` gives a local processor its family's
-    pixel budget."""
-    from .dialects import Resize
+def load_for_cli(spec: str, args: argparse.Namespace, *, family_required: bool = True) -> Any:
+    """`load_model` with the command's options; the key and default URL come from the
+    environment here, at the CLI edge."""
+    from .models import load_model
 
-    kind, _, name = spec.partition(":")
-    if kind == "hf" and name:
-        from .backends import TransformersBackend
-
-        budget = prep if isinstance(prep, Resize) else None
-        return TransformersBackend(
-            name, device=args.device, dtype=args.dtype,
-            min_pixels=budget.min_pixels if budget else None, max_pixels=budget.max_pixels if budget else None,
-        )  # fmt: skip
-    if kind == "openai" and name:
-        from .backends import OpenAIBackend
-
-        base_url = args.base_url or os.environ.get("OPENAI_BASE_URL") or None
-        api_key = os.environ.get("SCREENAGENT_API_KEY") or os.environ.get("OPENAI_API_KEY")
-        if base_url is None and api_key is None:
-            raise ConfigError(
-                f"{spec}: give --base-url http://HOST:PORT/v1 for a local server, or set "
-                "OPENAI_API_KEY for OpenAI's own API."
-            )
-        return OpenAIBackend(name, base_url=base_url, api_key=api_key, timeout=args.request_timeout,
-                             image_format=args.image_format)  # fmt: skip
-    raise ConfigError(f"Model {spec!r}: give {MODEL_SPEC_HELP}.")
+    return load_model(
+        spec, family=getattr(args, "family", None), family_required=family_required,
+        base_url=getattr(args, "base_url", None) or os.environ.get("OPENAI_BASE_URL") or None,
+        api_key=os.environ.get("SCREENAGENT_API_KEY") or os.environ.get("OPENAI_API_KEY"),
+        min_pixels=getattr(args, "min_pixels", None), max_pixels=getattr(args, "max_pixels", None),
+        device=getattr(args, "device", None), dtype=getattr(args, "dtype", None),
+        image_format=getattr(args, "image_format", "png"),
+        request_timeout=getattr(args, "request_timeout", 120.0),
+    )  # fmt: skip
 
 
 def resolve_model(
     spec: str, args: argparse.Namespace, *, family_required: bool = True
 ) -> tuple[Any, Any, Any]:
-    """(backend, dialect, image prep) for a model that speaks a family's dialect. With
-    ``family_required=False`` a model of no known family is (backend, None, None): its image
-    is sent as it is."""
-    from .dialects import get_dialect
-    from .policies.vlm import detect_family
-
-    name = spec.partition(":")[2]
-    family = args.family or detect_family(name)
-    if family is None and not family_required:
-        return build_backend(spec, args), None, None
-    if family is None:
-        raise ConfigError(
-            f"Cannot tell the family of {name!r} from its name: give --family (e.g. ui-tars-1.5, "
-            "qwen2.5-vl; `screenagent parse --help` lists them)."
-        )
-    dialect = get_dialect(family)
-    prep = dialect.image_prep(args.min_pixels, args.max_pixels)
-    return build_backend(spec, args, prep), dialect, prep
+    """(backend, dialect, image prep) of `load_model`; with ``family_required=False`` a model
+    of no known family is (backend, None, None): its image is sent as it is."""
+    model = load_for_cli(spec, args, family_required=family_required)
+    return model.backend, model.dialect, model.prep
 
 
 def model_grounder(spec: str, args: argparse.Namespace) -> Any:
@@ -121,10 +93,7 @@ def model_grounder(spec: str, args: argparse.Namespace) -> Any:
 
         require_ocr()
         return Grounder()
-    from .policies.vlm import ModelGrounder
-
-    backend, dialect, prep = resolve_model(spec, args)
-    return ModelGrounder(backend, dialect, prep)
+    return load_for_cli(spec, args).grounder()
 
 
 def model_policy(args: argparse.Namespace, context: str = "") -> Any:
@@ -137,13 +106,11 @@ def model_policy(args: argparse.Namespace, context: str = "") -> Any:
     if getattr(args, "grounder", None) and not planner:
         raise ConfigError("--grounder needs --planner (the model that decides what to do).")
     if args.model:
-        from .policies.vlm import VLMPolicy
-
-        backend, dialect, prep = resolve_model(args.model, args)
-        return VLMPolicy(backend, dialect, prep, context=context)
+        return load_for_cli(args.model, args).policy(context=context)
     if planner:
         from .policies.planner import PlannerPolicy
 
         grounder = model_grounder(args.grounder or "ocr", args)
-        return PlannerPolicy(build_backend(planner, args), grounder, context=context)
+        backend = load_for_cli(planner, args, family_required=False).backend
+        return PlannerPolicy(backend, grounder, context=context)
     return None

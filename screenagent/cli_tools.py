@@ -93,21 +93,19 @@ def cmd_read_errors(args: argparse.Namespace) -> int:
     2: usage, display or installation problems."""
     import time
 
-    from .findings import ErrorReader, VLMErrorReader, read_screen
-    from .policies.base import InvalidOutput
+    from .errors import InvalidOutput
+    from .findings import ErrorReader, read_screen
 
     require_ocr()
     reader: Any = ErrorReader()
     if args.model:
-        from .cli_models import resolve_model
+        from .cli_models import load_for_cli
         from .ocr import CachedOcr, RapidOcrEngine
 
         if args.retries < 0:
             raise ConfigError("--retries must be 0 or more.")
-        backend, _, prep = resolve_model(args.model, args, family_required=False)
-        reader = VLMErrorReader(
-            backend, prep=prep, ocr=CachedOcr(RapidOcrEngine()), retries=args.retries
-        )
+        model = load_for_cli(args.model, args, family_required=False)
+        reader = model.error_reader(ocr=CachedOcr(RapidOcrEngine()), retries=args.retries)
     t = time.perf_counter()
     try:
         if args.image is not None:
@@ -126,7 +124,7 @@ def cmd_read_errors(args: argparse.Namespace) -> int:
         return 1
     seconds = time.perf_counter() - t
     for n, attempt in enumerate(getattr(reader, "attempts", [])[:-1], 1):
-        print(f"screenagent: the model's answer {n} was unusable ({attempt['error']}); asked again",
+        print(f"screenagent: the model's answer {n} was unusable ({'; '.join(attempt.errors)}); asked again",
               file=sys.stderr)  # fmt: skip
     if args.json:
         print(json.dumps([f.model_dump() for f in findings], ensure_ascii=False, indent=2))
@@ -171,8 +169,8 @@ def cmd_ground(args: argparse.Namespace) -> int:
 
 
 def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> int:
+    from .errors import InvalidOutput
     from .grounding import GroundingError
-    from .policies.base import InvalidOutput
 
     try:
         found = grounder.locate(target, image)
@@ -215,7 +213,7 @@ def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> i
 def cmd_parse(args: argparse.Namespace) -> int:
     from .actions import action_to_json
     from .dialects import get_dialect, to_actions
-    from .policies.base import InvalidOutput
+    from .errors import InvalidOutput
 
     dialect = get_dialect(args.family)
     width, height = size_option(args.image_size, "--image-size")

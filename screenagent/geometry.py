@@ -16,10 +16,62 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from PIL import Image
+
+
+@dataclass(frozen=True, kw_only=True)
+class Box:
+    """An axis-aligned box in frame pixels: ``x1``/``y1`` inclusive, ``x2``/``y2`` exclusive."""
+
+    x1: int
+    y1: int
+    x2: int
+    y2: int
+
+    @property
+    def width(self) -> int:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> int:
+        return self.y2 - self.y1
+
+    @property
+    def center(self) -> tuple[int, int]:
+        return (self.x1 + self.x2) // 2, (self.y1 + self.y2) // 2
+
+    def contains_point(self, x: float, y: float) -> bool:
+        return self.x1 <= x < self.x2 and self.y1 <= y < self.y2
+
+    def contains(self, other: Box) -> bool:
+        return (
+            self.x1 <= other.x1
+            and self.y1 <= other.y1
+            and other.x2 <= self.x2
+            and other.y2 <= self.y2
+        )
+
+    def union(self, other: Box) -> Box:
+        return Box(
+            x1=min(self.x1, other.x1),
+            y1=min(self.y1, other.y1),
+            x2=max(self.x2, other.x2),
+            y2=max(self.y2, other.y2),
+        )
+
+    def as_list(self) -> list[int]:
+        return [self.x1, self.y1, self.x2, self.y2]
+
+    @classmethod
+    def from_points(cls, points: Any) -> Box:
+        """The bounding box of a quadrilateral ``[[x, y], ...]`` (what OCR engines return)."""
+        xs = [float(p[0]) for p in points]
+        ys = [float(p[1]) for p in points]
+        return cls(x1=int(min(xs)), y1=int(min(ys)), x2=round(max(xs)) + 1, y2=round(max(ys)) + 1)
+
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,8 +29,9 @@ from typing import Literal
 from PIL import Image
 
 from .errors import ConfigError
+from .geometry import Box
 from .image_match import match_template
-from .ocr import Box, CachedOcr, OcrEngine, OcrLine, RapidOcrEngine
+from .ocr import CachedOcr, OcrEngine, OcrLine, RapidOcrEngine
 
 Relation = Literal["near", "left of", "right of", "above", "below", "in"]
 _RELATIONS: tuple[Relation, ...] = ("left of", "right of", "near", "above", "below", "in")

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from screenagent.actions import Click, Done, Drag, Key, Scroll, Type
 from screenagent.dialects import FAMILIES, get_dialect, to_actions
+from screenagent.errors import InvalidOutput
 from screenagent.geometry import ModelSpace, model_to_frame, smart_resize
-from screenagent.policies.base import InvalidOutput
 
 
 def parse(family: str, text: str, w: int, h: int, model_size: tuple[int, int] | None = None):

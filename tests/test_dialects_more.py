@@ -13,8 +13,8 @@ from test_dialects import near, parse
 
 from screenagent.actions import Click, Done, Drag, Key, Move, Scroll, Type, Wait
 from screenagent.dialects import get_dialect
+from screenagent.errors import InvalidOutput
 from screenagent.geometry import smart_resize
-from screenagent.policies.base import InvalidOutput
 
 
 def test_seeclick_points_boxes_and_agent_dicts() -> None:

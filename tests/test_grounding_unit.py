@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from screenagent.errors import ConfigError
+from screenagent.geometry import Box
 from screenagent.grounding import (
     AmbiguousTarget,
     Grounder,
@@ -15,7 +16,7 @@ from screenagent.grounding import (
     parse_target,
     similarity,
 )
-from screenagent.ocr import Box, CachedOcr, OcrLine, OcrWord
+from screenagent.ocr import CachedOcr, OcrLine, OcrWord
 from screenagent.policies.steps import parse_step, parse_task
 
 

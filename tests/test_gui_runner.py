@@ -17,8 +17,8 @@ from conftest import ROOT, DemoApp, cli
 from PIL import Image
 
 from screenagent.display import VirtualDisplay
+from screenagent.geometry import Box
 from screenagent.grounding import Grounding
-from screenagent.ocr import Box
 from screenagent.testing.cache import GroundingCache
 from screenagent.testing.spec import TestFileError, load_test_file, parse_duration
 

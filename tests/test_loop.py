@@ -17,7 +17,7 @@ from screenagent.agent import iter_steps, run
 from screenagent.errors import ConfigError
 from screenagent.executor import DryRunExecutor
 from screenagent.policies import ReplayPolicy, ScriptedPolicy
-from screenagent.policy import Limits, Safety
+from screenagent.safety import Limits, Safety
 from screenagent.screen import ImageScreen
 from screenagent.steplog import StepLog, load_run
 

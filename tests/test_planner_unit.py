@@ -10,10 +10,10 @@ from PIL import Image
 
 from screenagent.backends import Completion
 from screenagent.dialects import get_dialect
-from screenagent.geometry import Frame, Rect
+from screenagent.errors import InvalidOutput
+from screenagent.geometry import Box, Frame, Rect
 from screenagent.grounding import Grounding, TargetNotFound
-from screenagent.ocr import Box
-from screenagent.policies.base import InvalidOutput, StepContext
+from screenagent.policies.base import StepContext
 from screenagent.policies.planner import PlannerPolicy
 from screenagent.policies.vlm import ModelGrounder
 

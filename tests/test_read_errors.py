@@ -25,7 +25,8 @@ from screenagent.findings import (
     read_screen,
     split_label,
 )
-from screenagent.ocr import Box, OcrLine, OcrWord
+from screenagent.geometry import Box
+from screenagent.ocr import OcrLine, OcrWord
 from screenagent.windows import WindowInfo, list_windows
 
 Spawn = Callable[..., subprocess.Popen[bytes]]
@@ -431,7 +432,8 @@ def test_read_errors_with_a_real_tiny_model(
     from tiny_vlm import build_tiny_qwen25vl, overfit
 
     from screenagent.dialects import get_dialect
-    from screenagent.findings import VLM_SYSTEM, VLMErrorReader, _first_error, _to_frame
+    from screenagent.findings import VLM_SYSTEM, VLMErrorReader, _to_frame
+    from screenagent.models import first_error
     from screenagent.ocr import CachedOcr, RapidOcrEngine
     from screenagent.screen import MssScreen
 
@@ -464,7 +466,7 @@ def test_read_errors_with_a_real_tiny_model(
         _to_frame(Finding(**bad, source="vlm"), size, image.size)
         raise AssertionError("the bad box was accepted")
     except ValueError as exc:
-        retry = prompt + VLMErrorReader.feedback(_first_error(exc), size)
+        retry = prompt + VLMErrorReader.feedback(first_error(exc), size)
     folder = build_tiny_qwen25vl(
         tmp_path / "model",
         [VLM_SYSTEM, prompt, retry, bad_answer, good_answer],

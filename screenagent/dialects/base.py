@@ -20,8 +20,8 @@ from PIL import Image
 from pydantic import ValidationError
 
 from ..actions import Action, check_bounds, format_validation_error, parse_action
+from ..errors import InvalidOutput
 from ..geometry import ModelSpace, model_to_frame, smart_resize
-from ..policies.base import InvalidOutput
 
 POINT_FIELDS = (("x", "y"), ("to_x", "to_y"))
 

@@ -12,8 +12,8 @@ import ast
 import re
 from typing import Any
 
+from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from ..policies.base import InvalidOutput
 from . import grounders, hosted, pyautogui_code, qwen, uitars
 from .base import (
     Dialect,

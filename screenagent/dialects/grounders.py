@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from ..policies.base import InvalidOutput
 from .base import ModelAction, ParsedAnswer, Prompt, done, number, numbers, split_keys
 
 _NUM = r"-?\d+(?:\.\d+)?"

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from ..policies.base import InvalidOutput
 from .base import (
     ModelAction,
     ParsedAnswer,

@@ -11,8 +11,8 @@ import json
 import re
 from typing import Any
 
+from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from ..policies.base import InvalidOutput
 from .base import (
     ModelAction,
     ParsedAnswer,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from ..policies.base import InvalidOutput
 from .base import ModelAction, ParsedAnswer, Prompt, call_kwargs, done, point_of, split_keys
 
 SPECIAL_TOKENS = re.compile(r"<\|box_start\|>|<\|box_end\|>|<\|im_end\|>|<\|endoftext\|>")

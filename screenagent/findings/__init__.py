@@ -32,7 +32,7 @@ from .reader import (
     read_frame,
     read_screen,
 )
-from .vlm import VLM_SYSTEM, VLMErrorReader, VLMFindings, _first_error, _to_frame
+from .vlm import VLM_SYSTEM, VLMErrorReader, VLMFindings, _to_frame
 
 __all__ = [
     "VLM_SYSTEM",
@@ -44,7 +44,6 @@ __all__ = [
     "Severity",
     "VLMErrorReader",
     "VLMFindings",
-    "_first_error",
     "_to_frame",
     "classify",
     "frame_windows",

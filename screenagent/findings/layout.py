@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 
 from PIL import Image
 
-from ..ocr import Box, OcrLine
+from ..geometry import Box
+from ..ocr import OcrLine
 from .model import Severity, normalize_ws
 
 # --- layout helpers ----------------------------------------------------------------------------

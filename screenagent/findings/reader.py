@@ -10,7 +10,8 @@ from typing import Any
 
 from PIL import Image
 
-from ..ocr import Box, CachedOcr, OcrEngine, OcrLine, RapidOcrEngine
+from ..geometry import Box
+from ..ocr import CachedOcr, OcrEngine, OcrLine, RapidOcrEngine
 from .layout import (
     _blocks,
     _button_row_below,

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
+from ..models import NoUsableAnswer, Tried, feedback_text, json_object
 from ..ocr import OcrEngine
 from .model import Finding, normalize_ws
 from .reader import ScreenWindow
@@ -53,8 +54,8 @@ class VLMErrorReader:
         self.ocr = ocr
         self.retries = retries
         self.hint_lines = hint_lines
-        self.attempts: list[dict[str, Any]] = []
-        """Each call's prompt, raw answer and error (for logs and tests)."""
+        self.attempts: list[Tried] = []
+        """The last read's attempts: raw answers and their errors (for logs and tests)."""
 
     def prompt(self, image: Image.Image, size: tuple[int, int]) -> str:
         sx, sy = size[0] / image.width, size[1] / image.height
@@ -73,54 +74,39 @@ class VLMErrorReader:
     @staticmethod
     def feedback(error: str, size: tuple[int, int]) -> str:
         """What the model is told after an unusable answer (appended to the prompt)."""
-        return (
-            f"\n\nYour previous answer could not be used: {error}. Answer again with one JSON "
-            f'object {{"findings": [...]}} as described, boxes inside the {size[0]}x{size[1]} '
-            "screenshot."
+        hint = (
+            f'Answer again with one JSON object {{"findings": [...]}} as described, boxes '
+            f"inside the {size[0]}x{size[1]} screenshot."
         )
+        return "\n\n" + feedback_text([error], hint)
 
     def read(self, image: Image.Image, windows: Sequence[ScreenWindow] = ()) -> list[Finding]:
-        from ..policies.base import InvalidOutput
-        from ..policies.planner import json_object
+        from ..models import ask_structured
 
         size = self.prep.model_size(*image.size) if self.prep is not None else image.size
         sent = self.prep.prepare(image) if self.prep is not None else image
         prompt = self.prompt(image, size)
-        feedback = ""
-        self.attempts = []
-        for _ in range(self.retries + 1):
-            raw = self.backend.complete(
-                system=VLM_SYSTEM, prompt=prompt + feedback, image=sent
-            ).text
-            try:
-                data = json_object(raw)
-                if isinstance(data, dict):
-                    for item in data.get("findings") or []:
-                        if isinstance(item, dict):
-                            item.setdefault("source", "vlm")
-                answer = VLMFindings.model_validate(data)
-                findings = [_to_frame(f, size, image.size) for f in answer.findings]
-            except (InvalidOutput, ValidationError, ValueError) as exc:
-                error = _first_error(exc)
-                self.attempts.append({"prompt": prompt + feedback, "raw": raw, "error": error})
-                feedback = self.feedback(error, size)
-                continue
-            self.attempts.append({"prompt": prompt + feedback, "raw": raw, "error": None})
-            return findings
-        last = self.attempts[-1]
-        raise InvalidOutput(
-            f"the model gave no usable list of findings in {len(self.attempts)} attempt{'s' * (len(self.attempts) != 1)} "
-            f"(last error: {last['error']})",
-            raw=last["raw"],
-        )
 
+        def send(errors: tuple[str, ...]) -> str:
+            extra = self.feedback("; ".join(errors), size) if errors else ""
+            return str(self.backend.complete(system=VLM_SYSTEM, prompt=prompt + extra, image=sent).text)
 
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        return f"{where}: {err['msg']}"
-    return str(exc).splitlines()[0]
+        def validate(raw: str) -> list[Finding]:
+            data = json_object(raw)
+            if isinstance(data, dict):
+                for item in data.get("findings") or []:
+                    if isinstance(item, dict):
+                        item.setdefault("source", "vlm")
+            answer = VLMFindings.model_validate(data)
+            return [_to_frame(f, size, image.size) for f in answer.findings]
+
+        try:
+            answered = ask_structured(send, validate, retries=self.retries, what="list of findings")
+        except NoUsableAnswer as exc:
+            self.attempts = list(exc.attempts)
+            raise
+        self.attempts = list(answered.attempts)
+        return answered.value
 
 
 def _to_frame(f: Finding, size: tuple[int, int], frame: tuple[int, int]) -> Finding:

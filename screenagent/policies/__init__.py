@@ -1,10 +1,9 @@
 """Policies decide the next action from the task, the current frame and the history."""
 
-from .base import InvalidOutput, Policy, Proposal, StepContext
+from .base import Policy, Proposal, StepContext
 from .scripted import ReplayPolicy, ScriptedPolicy, load_script
 
 __all__ = [
-    "InvalidOutput",
     "Policy",
     "Proposal",
     "ReplayPolicy",

@@ -58,20 +58,6 @@ class Proposal:
     frame: Frame | None = None
 
 
-class InvalidOutput(Exception):
-    """Raised by a policy whose model answered something unparseable.
-
-    The loop records it as a failed attempt and feeds ``str(self)`` back to the policy; it is
-    never shown to the user as a crash.
-    """
-
-    def __init__(self, message: str, *, raw: str, meta: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.raw = raw
-        self.meta = meta or {}
-        """What the call cost (model, tokens, prompt), logged with the failed attempt."""
-
-
 class Policy(Protocol):
     """Decides one action per step."""
 

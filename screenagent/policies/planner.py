@@ -11,7 +11,6 @@ to the planner as feedback, like any invalid answer.
 from __future__ import annotations
 
 import json
-import re
 from collections import deque
 from typing import Any, Literal, Protocol
 
@@ -19,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..actions import format_validation_error
 from ..backends import Backend
+from ..errors import InvalidOutput
 from ..grounding import Grounding, GroundingError
-from .base import InvalidOutput, Proposal, StepContext
+from ..models import feedback_text, json_object
+from .base import Proposal, StepContext
 
 HISTORY_STEPS = 8
 OCR_HINT_LINES = 80
@@ -65,25 +66,6 @@ Actions:
 Never give coordinates: name the target by its visible text or a short description."""
 
 
-def json_object(text: str) -> Any:
-    """The JSON object in a model's answer (a ```json fence, or the outermost braces)."""
-    fence = re.search(r"```(?:json)?\s*(\{.*?\})\s*```", text, re.S)
-    body = fence.group(1) if fence else None
-    if body is None:
-        start, end = text.find("{"), text.rfind("}")
-        if start < 0 or end <= start:
-            raise InvalidOutput(
-                'answer with one JSON object such as {"action": "click", "target": "OK"}', raw=text
-            )
-        body = text[start : end + 1]
-    try:
-        return json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise InvalidOutput(
-            f"the JSON cannot be read: {exc.msg} at column {exc.colno}", raw=text
-        ) from None
-
-
 def planner_prompt(ctx: StepContext, screen_text: list[str] | None = None) -> str:
     """The planner's user turn: the task, the steps so far, the OCR text of the screen (when
     given) and the feedback on a rejected answer."""
@@ -98,9 +80,7 @@ def planner_prompt(ctx: StepContext, screen_text: list[str] | None = None) -> st
             "Text on screen (OCR, reading order):\n" + "\n".join(screen_text[:OCR_HINT_LINES])
         )
     if ctx.feedback:
-        parts.append(
-            "Your previous answer could not be used: " + "; ".join(ctx.feedback) + ". Answer again."
-        )
+        parts.append(feedback_text(ctx.feedback))
     return "\n\n".join(parts)
 
 

@@ -21,10 +21,9 @@ from PIL import Image
 
 from ..actions import Action, Done, Type, describe, parse_action
 from ..errors import ConfigError
-from ..geometry import Frame
+from ..geometry import Box, Frame
 from ..grounding import Grounder, Grounding, TargetNotFound
 from ..image_match import field_beside, match_template
-from ..ocr import Box
 from ..screen import Screen, changed_fraction
 from ..steplog import LoadedRun, StepRecord
 from .base import Proposal, StepContext

@@ -98,7 +98,7 @@ class ReplayPolicy:
         return None
 
     def decide(self, ctx: StepContext) -> Proposal:
-        from .base import InvalidOutput
+        from ..errors import InvalidOutput
 
         self.calls.append(ctx)
         if len(self.calls) > len(self.answers):

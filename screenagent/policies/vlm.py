@@ -22,10 +22,11 @@ from PIL import Image
 from ..actions import Action, Click
 from ..backends import Backend, Completion
 from ..dialects import Dialect, ImagePrep, Prompt, to_actions
-from ..geometry import Frame
+from ..errors import InvalidOutput
+from ..geometry import Box, Frame
 from ..grounding import Grounding
-from ..ocr import Box
-from .base import InvalidOutput, Proposal, StepContext
+from ..models import ask_structured, feedback_text
+from .base import Proposal, StepContext
 
 HISTORY_STEPS = 8
 """How many earlier steps are summarised in the prompt."""
@@ -142,13 +143,7 @@ class VLMPolicy:
                 thought="(continued from the last answer)",
             )
         self._pending.clear()
-        feedback = ""
-        if ctx.feedback:
-            feedback = (
-                "Your previous answer could not be used: "
-                + "; ".join(ctx.feedback)
-                + ". Answer again."
-            )
+        feedback = feedback_text(ctx.feedback) if ctx.feedback else ""
         history = self._history(ctx)
         asked = ask(
             self.backend, self.dialect, self.prep, ctx.frame.image,
@@ -185,22 +180,20 @@ class ModelGrounder:
         self.last_meta: dict[str, Any] = {}
 
     def locate(self, target: str, image: Image.Image) -> Grounding:
-        feedback = ""
-        error = InvalidOutput("the model was not asked", raw="")
-        for _ in range(self.retries + 1):
-            asked = ask(
+        hint = "Answer again with the element's position."
+
+        def send(errors: tuple[str, ...]) -> Asked:
+            return ask(
                 self.backend, self.dialect, self.prep, image,
-                lambda size: self.dialect.grounding_prompt(target, size), feedback,
+                lambda size: self.dialect.grounding_prompt(target, size),
+                feedback_text(errors, hint) if errors else "",
             )  # fmt: skip
+
+        def validate(asked: Asked) -> Grounding:
             text = asked.completion.text
             self.last_meta = {**asked.meta(self.backend, self.dialect), "raw": text}
-            try:
-                answer = self.dialect.parse(text, asked.model_size)
-                actions = to_actions(answer, image_width=image.width, image_height=image.height)
-            except InvalidOutput as exc:
-                error = InvalidOutput(str(exc), raw=text)
-                feedback = f"Your previous answer could not be used: {exc}. Answer again."
-                continue
+            answer = self.dialect.parse(text, asked.model_size)
+            actions = to_actions(answer, image_width=image.width, image_height=image.height)
             for action in actions:
                 x, y = getattr(action, "x", None), getattr(action, "y", None)
                 if isinstance(x, int) and isinstance(y, int):
@@ -209,6 +202,8 @@ class ModelGrounder:
                         text=target, score=1.0 if isinstance(action, Click) else 0.9,
                         grounded_by=self.name,
                     )  # fmt: skip
-            error = InvalidOutput("the answer names no point", raw=text)
-            feedback = "Your previous answer named no point. Answer with the element's position."
-        raise error
+            raise InvalidOutput("the answer names no point", raw=text)
+
+        return ask_structured(
+            send, validate, retries=self.retries, raw=lambda a: a.completion.text, what="point"
+        ).value

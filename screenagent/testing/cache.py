@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 from PIL import Image
 
+from ..geometry import Box
 from ..grounding import Grounding
-from ..ocr import Box
 
 CacheMode = Literal["off", "read-write", "read-only"]
 MARGIN = 8

@@ -23,12 +23,10 @@ class ModelFactory:
 
     def __call__(self) -> tuple[Any, Any]:
         if self.spec not in _MODELS:
-            from ..cli_models import resolve_model
-            from ..policies.vlm import ModelGrounder
-            from .judge import VLMJudge
+            from ..cli_models import load_for_cli
 
-            backend, dialect, prep = resolve_model(self.spec, argparse.Namespace(**self.options))
-            _MODELS[self.spec] = (ModelGrounder(backend, dialect, prep), VLMJudge(backend))
+            model = load_for_cli(self.spec, argparse.Namespace(**self.options))
+            _MODELS[self.spec] = (model.grounder(), model.judge())
         return _MODELS[self.spec]
 
 

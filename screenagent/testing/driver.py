@@ -25,10 +25,10 @@ from typing import Any, Literal, Protocol
 from PIL import Image, ImageDraw
 
 from ..actions import Action, Click, Drag, Key, Move, Scroll, normalize_key
+from ..errors import InvalidOutput
 from ..executor import Executor
 from ..geometry import Frame
 from ..grounding import AmbiguousTarget, Grounding, GroundingError, TargetNotFound
-from ..policies.base import InvalidOutput
 from ..policies.steps import field_point, typing_actions, wait_for
 from ..screen import Screen, SettleConfig, wait_until_settled
 from .cache import GroundingCache

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..policies.base import InvalidOutput
-from ..policies.planner import json_object
+from ..models import NoUsableAnswer, ask_structured, feedback_text, json_object
 
 SYSTEM = (
     "You check statements about a computer screen for a GUI test. Look at the screenshot and "
@@ -39,17 +38,17 @@ class VLMJudge:
 
     def judge(self, statement: str, image: Image.Image) -> tuple[bool, str]:
         prompt = self.prompt(statement)
-        feedback = ""
-        raw = ""
-        for _ in range(self.retries + 1):
-            raw = self.backend.complete(system=SYSTEM, prompt=prompt + feedback, image=image).text
-            try:
-                verdict = Verdict.model_validate(json_object(raw))
-            except (InvalidOutput, ValidationError) as exc:
-                feedback = (
-                    f"\nYour previous answer could not be used ({str(exc).splitlines()[0]}). "
-                    'Answer only {"pass": true|false, "reason": "..."}.'
-                )
-                continue
-            return verdict.passed, verdict.reason
-        return False, f"the model's answer was not a verdict: {raw[:200]!r}"
+        hint = 'Answer only {"pass": true|false, "reason": "..."}.'
+
+        def send(errors: tuple[str, ...]) -> str:
+            extra = f"\n{feedback_text(errors, hint)}" if errors else ""
+            return str(self.backend.complete(system=SYSTEM, prompt=prompt + extra, image=image).text)
+
+        try:
+            verdict = ask_structured(
+                send, lambda raw: Verdict.model_validate(json_object(raw)),
+                retries=self.retries, what="verdict",
+            ).value  # fmt: skip
+        except NoUsableAnswer as exc:
+            return False, f"the model's answer was not a verdict: {exc.raw[:200]!r}"
+        return verdict.passed, verdict.reason

@@ -49,7 +49,7 @@ def main() -> int:
             Type(text=f"line {i}") if kind == 1 else
             Drag(x=100, y=100, to_x=400 + i % 600, to_y=500)
         )  # fmt: skip
-    from screenagent.policy import Limits, Safety
+    from screenagent.safety import Limits, Safety
 
     with TemporaryDirectory() as tmp:
         log = StepLog.create(

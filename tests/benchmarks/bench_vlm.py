@@ -31,8 +31,9 @@ from screenagent.backends import TransformersBackend  # noqa: E402
 from screenagent.backends.openai_backend import image_data_url  # noqa: E402
 from screenagent.dialects import FAMILIES, Resize, get_dialect  # noqa: E402
 from screenagent.display import VirtualDisplay  # noqa: E402
+from screenagent.errors import InvalidOutput  # noqa: E402
 from screenagent.geometry import smart_resize  # noqa: E402
-from screenagent.policies.base import InvalidOutput, StepContext  # noqa: E402
+from screenagent.policies.base import StepContext  # noqa: E402
 from screenagent.policies.vlm import VLMPolicy  # noqa: E402
 from screenagent.screen import MssScreen  # noqa: E402
 
