@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import Any
 
 from .actions import Action, Done, Wait, action_to_json
-from .errors import InvalidOutput
+from .errors import ConfigError, InvalidOutput
 from .executor import Executor, Outcome, screen_points
 from .geometry import Frame
 from .models import NoUsableAnswer, Tried, ask_structured
@@ -195,24 +196,44 @@ def _step(
             + "; ".join(record.errors),
             None,
         )
-    record.action = safety.redact.scrub(action_to_json(action))
-
     if isinstance(action, Done):
+        record.action = safety.redact.scrub(action_to_json(action))
         record.status = "done"
         if action.success:
             return ("success", None, action.answer)
         return ("failure", action.answer or "the policy gave up", action.answer)
 
+    end, _ = actuate(record, action, frame, screen=screen, executor=executor, safety=safety,
+                     settings=settings)  # fmt: skip
+    return end
+
+
+def actuate(
+    record: StepRecord,
+    action: Action,
+    frame: Frame,
+    *,
+    screen: Screen,
+    executor: Executor,
+    safety: Safety,
+    settings: LoopSettings,
+) -> tuple[_End | None, Frame | None]:
+    """The one way a validated action reaches the screen, for the loop and the step runner:
+    the confirmation hook, the executor, then the settle wait. Fills ``record`` (status,
+    screen points, timings, settle) and returns (status, message, answer) if the run ends
+    here, and the settled frame (None when no settle wait ran)."""
+    step = record.index
+    record.action = safety.redact.scrub(action_to_json(action))
     if safety.confirm is not None:
         verdict = safety.confirm(step, action, screen_points(action, frame))
         if verdict == "quit":
             record.status = "skipped"
             record.detail = "the user stopped the run at the confirmation"
-            return ("aborted", "stopped at the confirmation prompt", None)
+            return ("aborted", "stopped at the confirmation prompt", None), None
         if verdict == "skip":
             record.status = "skipped"
             record.detail = "the user skipped this action at the confirmation"
-            return None
+            return None, None
 
     t = time.perf_counter()
     outcome: Outcome = executor.execute(action, frame)
@@ -222,24 +243,25 @@ def _step(
     if not outcome.ok:
         record.status = "failed"
         record.errors = [outcome.error or "the executor failed"]
-        return ("error", f"step {step}: {record.errors[0]}", None)
+        return ("error", f"step {step}: {record.errors[0]}", None), None
     record.status = "dry_run" if outcome.status == "dry_run" else "executed"
 
-    if _should_settle(action, outcome, settings):
-        settled = wait_until_settled(screen, before=frame, config=settings.settle)
-        record.timings.settle = settled.seconds
-        record.settle = SettleInfo(
-            seconds=settled.seconds,
-            settled=settled.settled,
-            frames=settled.frames,
-            changed=settled.changed,
-            first_change=settled.first_change,
+    if not _should_settle(action, outcome, settings):
+        return None, None
+    settled = wait_until_settled(screen, before=frame, config=settings.settle)
+    record.timings.settle = settled.seconds
+    record.settle = SettleInfo(
+        seconds=settled.seconds,
+        settled=settled.settled,
+        frames=settled.frames,
+        changed=settled.changed,
+        first_change=settled.first_change,
+    )
+    if not settled.settled:
+        record.warnings.append(
+            f"the screen was still changing after {settled.seconds:.1f} s; went on"
         )
-        if not settled.settled:
-            record.warnings.append(
-                f"the screen was still changing after {settled.seconds:.1f} s; went on"
-            )
-    return None
+    return None, settled.last
 
 
 def _decide(
@@ -340,3 +362,85 @@ def run(
             return stop.value
         if on_step is not None:
             on_step(record)
+
+
+class Agent:
+    """Decides and performs the steps of a task on a `Session`.
+
+    Args:
+        model: A `Model` (`screenagent.load_model`) or a model spec string that decides every
+            action from the screenshot; None: the step-follower, which runs explicit steps
+            ("click Save; type 'a' into Name") with OCR grounding and needs no weights.
+        planner: Composed mode: a model that plans each step and names its target in words
+            (a `Model` or a spec); ``grounder`` turns the words into a point.
+        grounder: Composed mode: a grounding `Model` (or spec), or None for OCR.
+        skills: Text added to every model prompt (the rendered skills).
+        safety: Validation, budgets, confirmation and secrets (default: the session's).
+
+    ``agent.run(task, session=s)`` returns the typed `RunResult`; ``agent.iter(task,
+    session=s)`` yields each `StepRecord` as it is written (model policies) and returns the
+    result.
+    """
+
+    def __init__(
+        self, *, model: Any = None, planner: Any = None, grounder: Any = None, skills: str = "",
+        safety: Safety | None = None,
+    ) -> None:  # fmt: skip
+        if model is not None and planner is not None:
+            raise ConfigError("Give `model` (one model does everything) or `planner`, not both.")
+        if grounder is not None and planner is None:
+            raise ConfigError("`grounder` needs `planner` (the model that decides what to do).")
+        self.model = _as_model(model)
+        self.planner = _as_model(planner, family_required=False)
+        self.grounder = _as_model(grounder)
+        self.skills = skills
+        self.safety = safety
+
+    def policy(self) -> Policy | None:
+        """The policy that decides (None: the step-follower runs the task's steps)."""
+        if self.model is not None:
+            policy: Policy = self.model.policy(context=self.skills)
+            return policy
+        if self.planner is not None:
+            from .grounding import Grounder
+            from .policies.planner import PlannerPolicy
+
+            words: Any = self.grounder.grounder() if self.grounder is not None else Grounder()
+            return PlannerPolicy(self.planner.backend, words, context=self.skills)
+        return None
+
+    def iter(self, task: str, *, session: Any) -> Generator[StepRecord, None, RunResult]:
+        """Run the task step by step on ``session``, yielding each record."""
+        safety = self.safety or session.safety
+        policy = self.policy()
+        if policy is None:
+            from .steps import parse_task
+
+            steps = parse_task(task)
+            n = len(session.runner.records)
+            result: RunResult = session.run_parsed(steps)
+            yield from session.runner.records[n:]
+            return result
+        looped: RunResult = yield from iter_steps(
+            task, screen=session.screen, policy=policy, executor=session.executor,
+            log=session.log, safety=safety, settings=session.settings,
+        )  # fmt: skip
+        return looped
+
+    def run(self, task: str, *, session: Any) -> RunResult:
+        """Run the task on ``session`` to the end; returns how it ended."""
+        gen = self.iter(task, session=session)
+        while True:
+            try:
+                next(gen)
+            except StopIteration as stop:
+                result: RunResult = stop.value
+                return result
+
+
+def _as_model(value: Any, *, family_required: bool = True) -> Any:
+    if isinstance(value, str):
+        from .models import load_model
+
+        return load_model(value, family_required=family_required)
+    return value

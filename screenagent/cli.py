@@ -8,7 +8,6 @@ no traceback). Environment variables are read here, at the edge, and nowhere els
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import signal
 import sys
@@ -25,7 +24,7 @@ from .cli_support import (
     positive_int,
     region_option,
     require_ocr,
-    virtual_display,
+    size_option,
 )
 from .cli_tools import (
     cmd_doctor,
@@ -301,20 +300,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError(
             "Give a task: steps such as 'click Save; type \"a.txt\"', or --skill NAME."
         )
+    steps = None
     if scripted is None and vlm is None:
-        from .policies.steps import parse_task
+        from .steps import parse_task
 
-        parse_task(task)  # unparseable steps stop here, before any display is touched
+        steps = parse_task(task)  # unparseable steps stop here, before any display is touched
         require_ocr()
 
-    def make_policy(screen: Any) -> Policy:
-        if scripted is not None:
-            return scripted
-        if vlm is not None:
-            return vlm
-        from .policies.steps import StepFollower
-
-        return StepFollower(task, screen=screen, timeout=args.timeout)
+    def make_policy(screen: Any) -> Policy | None:
+        return scripted if scripted is not None else vlm
 
     settings = {
         "script": str(args.script) if args.script else None, "timeout": args.timeout,
@@ -322,7 +316,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "base_url": args.base_url, "policy": getattr(vlm, "name", None),
         "skill": args.skill, "skills_in_prompt": skills_used,
     }  # fmt: skip
-    return _execute(args, task=task, make_policy=make_policy, settings=settings)
+    return _execute(args, task=task, make_policy=make_policy, settings=settings, steps=steps)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -332,7 +326,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     _verbose(args)
     recorded = load_run(args.run)
     if args.reground and any(
-        isinstance(s.attempts[-1].meta.get("target") if s.attempts else None, str)
+        (s.step is not None and s.step.grounding is not None)
+        or isinstance(s.attempts[-1].meta.get("target") if s.attempts else None, str)
         for s in recorded.steps
     ):
         require_ocr()
@@ -357,16 +352,18 @@ def _verbose(args: argparse.Namespace) -> None:
 
 
 def _execute(
-    args: argparse.Namespace, *, task: str, make_policy: Any, settings: dict[str, Any]
-) -> int:
-    """Everything `run` and `replay` share: display, executor, screen, launch, log, loop,
-    progress, report. ``make_policy(screen)`` builds the policy once the screen exists."""
+    args: argparse.Namespace, *, task: str, make_policy: Any, settings: dict[str, Any],
+    steps: list[Any] | None = None,
+) -> int:  # fmt: skip
+    """Everything `run` and `replay` share: a `Session` (display, executor, screen), launch,
+    log, progress, report. Steps run through the session's step runner; a policy
+    (``make_policy(screen)``, built once the screen exists) through the agent loop."""
     from .agent import LoopSettings, run
     from .console import Progress
-    from .executor import DryRunExecutor, Executor
     from .safety import Limits, Safety, TerminalConfirm
-    from .screen import MssScreen, SettleConfig
-    from .steplog import StepLog
+    from .screen import SettleConfig
+    from .session import Session
+    from .steps.runner import Timeouts
 
     region = region_option(args.region)
     if args.stop_on_error:
@@ -377,59 +374,54 @@ def _execute(
         raise ConfigError(
             f"--run-dir {args.run_dir} exists and is not empty; give a new directory."
         )
+    if args.virtual_display:
+        size_option(args.virtual_display, "--virtual-display")
     progress = Progress("quiet" if args.quiet else "jsonl" if args.jsonl else "rich")
-    log: StepLog | None = None
+    safety = Safety.build(
+        limits=Limits(max_steps=args.max_steps, max_seconds=args.max_seconds,
+                      max_retries=args.retries),
+        confirm=TerminalConfirm() if args.confirm else None,
+    )  # fmt: skip
+    t = args.timeout
+    session = Session(
+        virtual_display=args.virtual_display, monitor=args.monitor, region=region,
+        dry_run=args.dry_run, safety=safety, settle_cap=args.settle_cap,
+        timeouts=Timeouts(action=t, expect=t, wait=t, optional=min(t, 2.0)), on_record=progress.step,
+    )  # fmt: skip
+    log = None
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        with virtual_display(args.virtual_display) as vd:
-            display = vd.display if vd is not None else os.environ.get("DISPLAY")
-            executor: Executor
-            if args.dry_run:
-                executor, screen_size = DryRunExecutor(), None
+        with session, launched(args.launch, screen=session.screen):
+            display = session.display
+            policy = make_policy(session.screen)
+            if policy is not None:
+                # Fail here, before a log exists, if the policy can tell that its actions
+                # cannot work: nothing has executed yet.
+                policy.preflight(session.screen.capture())
+            log = session.begin(
+                task, run_dir=args.run_dir, runs_root=args.runs_root, policy=policy.name if policy else "steps",
+                settings={
+                    **settings, "dry_run": args.dry_run, "stop_on_error": args.stop_on_error, "max_steps": args.max_steps,
+                    "max_seconds": args.max_seconds, "retries": args.retries, "monitor": args.monitor,
+                    "region": args.region, "virtual_display": args.virtual_display, "display": display,
+                    "launch": args.launch, "confirm": args.confirm,
+                },
+            )  # fmt: skip
+            progress.started(log.path)
+            watch = None
+            if args.stop_on_error:
+                from .findings import ErrorWatch
+
+                watch = ErrorWatch(display=display, screen=session.screen)
+            loop = LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap), watch=watch)
+            session.settings = loop
+            if policy is None:
+                result = session.run_parsed(steps or [])
+                session.end(result)
             else:
-                from .pyautogui_executor import PyAutoGUIExecutor
-
-                pg_executor = PyAutoGUIExecutor(display=display)
-                screen_size = pg_executor.screen_size()
-                executor = pg_executor
-            with (
-                MssScreen(
-                    monitor=args.monitor, region=region, display=display, screen_size=screen_size
-                ) as screen,
-                launched(args.launch, screen=screen),
-            ):
-                policy = make_policy(screen)
-                # Fail here, before a log exists, if the display is unusable or the policy
-                # can tell that its actions cannot work: nothing has executed yet.
-                policy.preflight(screen.capture())
-                log = StepLog.create(
-                    task=task, policy=policy.name, executor=executor.name,
-                    run_dir=args.run_dir, runs_root=args.runs_root,
-                    settings={
-                        **settings, "dry_run": args.dry_run, "stop_on_error": args.stop_on_error, "max_steps": args.max_steps,
-                        "max_seconds": args.max_seconds, "retries": args.retries, "monitor": args.monitor,
-                        "region": args.region, "virtual_display": args.virtual_display, "display": display,
-                        "launch": args.launch, "confirm": args.confirm,
-                    },
-                )  # fmt: skip
-                progress.started(log.path)
-                safety = Safety.build(
-                    limits=Limits(
-                        max_steps=args.max_steps,
-                        max_seconds=args.max_seconds,
-                        max_retries=args.retries,
-                    ),
-                    confirm=TerminalConfirm() if args.confirm else None,
-                )
-                watch = None
-                if args.stop_on_error:
-                    from .findings import ErrorWatch
-
-                    watch = ErrorWatch(display=display, screen=screen)
                 result = run(
-                    task, screen=screen, policy=policy, executor=executor, log=log, safety=safety,
-                    settings=LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap), watch=watch),
-                    on_step=progress.step,
+                    task, screen=session.screen, policy=policy, executor=session.executor, log=log,
+                    safety=safety, settings=loop, on_step=progress.step,
                 )  # fmt: skip
     except KeyboardInterrupt:
         progress.stopped("interrupted; the log is closed.", log.path if log else None)

@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from pathlib import Path
 from typing import Literal
 
@@ -35,6 +36,20 @@ from .ocr import CachedOcr, OcrEngine, OcrLine, RapidOcrEngine
 
 Relation = Literal["near", "left of", "right of", "above", "below", "in"]
 _RELATIONS: tuple[Relation, ...] = ("left of", "right of", "near", "above", "below", "in")
+
+class GroundedBy(str, Enum):
+    """Which grounder placed a target (compare with these, never with free text)."""
+
+    OCR = "ocr"
+    IMAGE = "image"
+    CACHE = "cache"
+    MODEL = "model"
+    RECORDING = "recording"
+    """A replay found the recorded patch around the point."""
+
+    def __str__(self) -> str:
+        return self.value
+
 
 TIE = 0.02
 """Matches within this score of the best count as equally good."""
@@ -63,7 +78,7 @@ class Candidate:
     text: str
     box: Box
     score: float
-    grounded_by: str
+    grounded_by: GroundedBy
 
     @property
     def point(self) -> tuple[int, int]:
@@ -84,8 +99,10 @@ class Grounding:
     box: Box
     text: str
     score: float
-    grounded_by: str
+    grounded_by: GroundedBy
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
+    model: str | None = None
+    """The model's name, when a model placed it (``grounded_by`` is then MODEL)."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -94,7 +111,7 @@ class Grounding:
             "box": self.box.as_list(),
             "text": self.text,
             "score": round(self.score, 4),
-            "grounded_by": self.grounded_by,
+            "grounded_by": str(self.grounded_by),
         }
 
 
@@ -255,7 +272,7 @@ def _line_candidates(target: str, line: OcrLine, fuzzy_min: float) -> list[Candi
     out: list[Candidate] = []
     whole = _text_score(target, line.text)
     if whole:
-        return [Candidate(text=line.text, box=line.box, score=whole, grounded_by="ocr")]
+        return [Candidate(text=line.text, box=line.box, score=whole, grounded_by=GroundedBy.OCR)]
     words = line.words
     nt = normalize(target)
     # A run of whole words equal to the target: the box of those words.
@@ -270,7 +287,7 @@ def _line_candidates(target: str, line: OcrLine, fuzzy_min: float) -> list[Candi
                     box = words[i].box
                     for w in words[i + 1 : j]:
                         box = box.union(w.box)
-                    out.append(Candidate(text=span, box=box, score=s * 0.92, grounded_by="ocr"))
+                    out.append(Candidate(text=span, box=box, score=s * 0.92, grounded_by=GroundedBy.OCR))
     if out:
         return out
     # A part of the line (inside a word, or lines without word boxes): estimate by characters.
@@ -292,7 +309,7 @@ def _line_candidates(target: str, line: OcrLine, fuzzy_min: float) -> list[Candi
                 text=line.text[idx:end],
                 box=box,
                 score=0.9 if whole_word else 0.8,
-                grounded_by="ocr",
+                grounded_by=GroundedBy.OCR,
             )
         )
         return out
@@ -308,7 +325,7 @@ def _line_candidates(target: str, line: OcrLine, fuzzy_min: float) -> list[Candi
     for text, box in spans:
         sim = similarity(nt, normalize(text))
         if sim >= fuzzy_min and (best is None or sim * 0.85 > best.score):
-            best = Candidate(text=text, box=box, score=sim * 0.85, grounded_by="ocr")
+            best = Candidate(text=text, box=box, score=sim * 0.85, grounded_by=GroundedBy.OCR)
     return [best] if best else []
 
 
@@ -323,7 +340,7 @@ def _near_misses(target: str, lines: Sequence[OcrLine], n: int = 3) -> list[Cand
                 text=best[0],
                 box=best[1],
                 score=similarity(nt, normalize(best[0])) * 0.85,
-                grounded_by="ocr",
+                grounded_by=GroundedBy.OCR,
             )
         )
     scored.sort(key=lambda c: -c.score)
@@ -425,7 +442,7 @@ class Grounder:
                                 else _sub_box(line.box, line.text, m.start(), m.end())
                             )
                             found.append(
-                                Candidate(text=m.group(0), box=box, score=1.0, grounded_by="ocr")
+                                Candidate(text=m.group(0), box=box, score=1.0, grounded_by=GroundedBy.OCR)
                             )
             else:
                 for line in lines:
@@ -575,6 +592,6 @@ class Grounder:
         except OSError as exc:
             raise ConfigError(f"Cannot read the image target {path}: {exc}.") from None
         return [
-            Candidate(text=f"image:{t.value}", box=box, score=score, grounded_by="image")
+            Candidate(text=f"image:{t.value}", box=box, score=score, grounded_by=GroundedBy.IMAGE)
             for box, score in match_template(image, template, threshold=self.image_threshold)
         ]

@@ -33,8 +33,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import ConfigError
 
 SKILL_FILE = "SKILL.md"
-BUNDLED_DIR = Path(__file__).resolve().parents[1] / "skills"
-"""The project's ``skills/`` folder (next to the package in a source checkout)."""
+_HERE = Path(__file__).resolve().parent
+BUNDLED_DIR = _HERE / "bundled_skills"
+"""The bundled skills: the project's top-level ``skills/`` folder, which the build maps into
+the package as ``screenagent/bundled_skills`` (pyproject's package-dir)."""
+if not BUNDLED_DIR.is_dir():  # a source checkout (editable install): the folder itself
+    BUNDLED_DIR = _HERE.parent / "skills"
 
 PROMPT_BUDGET = 6000
 """Characters of the prompt that skills may use (catalogue + selected bodies)."""

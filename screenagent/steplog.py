@@ -75,7 +75,89 @@ class SettleInfo(BaseModel):
     first_change: float | None = None
 
 
-StepStatus = Literal["executed", "dry_run", "skipped", "invalid", "failed", "done", "error"]
+StepStatus = Literal[
+    "executed", "dry_run", "skipped", "invalid", "failed", "done", "error", "checked"
+]
+"""``checked``: a step that executes no action (a wait or an assertion) passed."""
+
+
+class GroundingRecord(BaseModel):
+    """Where a target was found (a `screenagent.grounding.Grounding`, as logged).
+
+    Attributes:
+        target: The target in words, as the step gave it.
+        by: Which grounder placed it (ocr, image, cache, model, recording).
+        box: The box found, in frame pixels [x1, y1, x2, y2].
+        point: The point aimed at, in frame pixels.
+        score: The match's score (0..1).
+        text: The text matched.
+        model: The model's name, when a model placed it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: str
+    by: str
+    box: list[int]
+    point: tuple[int, int]
+    score: float
+    text: str = ""
+    model: str | None = None
+
+    @classmethod
+    def of(cls, g: Any) -> GroundingRecord:
+        """From a `Grounding`."""
+        return cls(target=g.target, by=str(g.grounded_by), box=g.box.as_list(), point=(g.x, g.y),
+                   score=round(g.score, 4), text=g.text, model=g.model)  # fmt: skip
+
+
+StepResultStatus = Literal["passed", "failed", "soft-failed", "skipped"]
+
+
+class StepInfo(BaseModel):
+    """The step an action (or a check) belongs to: what a person wrote, and how it went.
+
+    Attributes:
+        number: The step's number in its run (1-based; several actions can share it).
+        text: The step as a person reads it (``click 'Save'``).
+        verb: The step's verb (click, type, expect_visible, ...).
+        phase: before_each, test or after_each (YAML tests), run (task text).
+        line: The YAML line of the step (None: not from a file).
+        target: The step's main target in words.
+        grounding: Where the target was found.
+        to: Where the second target (drag) was found.
+        field: The point typed into, when it is beside the grounded label.
+        result: How the whole step went (on its last record).
+        message: Why it failed, for people (names the target, grounder, timeout, screenshot).
+        waited: Seconds spent waiting for the target or condition.
+        looks: How many frames were examined.
+        settle: Seconds spent waiting for the screen to settle.
+        candidates: The best candidates when a target was not found.
+        read: What a ``read`` step read.
+        findings: Errors found on the screen (``expect_no_errors``), one line each.
+        reason: The model's reason (``expect``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: int
+    text: str
+    verb: str
+    phase: str = "run"
+    line: int | None = None
+    target: str | None = None
+    grounding: GroundingRecord | None = None
+    to: GroundingRecord | None = None
+    field: tuple[int, int] | None = None
+    result: StepResultStatus | None = None
+    message: str | None = None
+    waited: float = 0.0
+    looks: int = 0
+    settle: float = 0.0
+    candidates: list[str] = Field(default_factory=list)
+    read: str | None = None
+    findings: list[str] = Field(default_factory=list)
+    reason: str | None = None
 
 
 class StepRecord(BaseModel):
@@ -98,6 +180,10 @@ class StepRecord(BaseModel):
         timings: Seconds per phase.
         settle: The settle wait after the action, if one ran.
         warnings: Things a person should know (a settle cap reached, ...).
+        step: The step this record belongs to (steps from task text, YAML, a Session call or a
+            planner that names targets in words).
+        after: File name of the screen after the step settled (the last record of an action
+            step, when frames are saved).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -117,6 +203,8 @@ class StepRecord(BaseModel):
     timings: Timings = Field(default_factory=Timings)
     settle: SettleInfo | None = None
     warnings: list[str] = Field(default_factory=list)
+    step: StepInfo | None = None
+    after: str | None = None
 
 
 RunStatus = Literal[
@@ -265,11 +353,12 @@ class StepLog:
         self.meta = self.meta.model_copy(update={"screen": info})
         self._write_meta()
 
-    def save_frame(self, index: int, frame: Frame) -> str | None:
-        """Write the frame for step ``index``; returns its file name."""
+    def save_frame(self, index: int, frame: Frame, suffix: str = "") -> str | None:
+        """Write the frame for step ``index`` (``suffix``: ``-after`` for the settled screen);
+        returns its file name."""
         if not self.save_frames:
             return None
-        name = f"step-{index:04d}.png"
+        name = f"step-{index:04d}{suffix}.png"
         frame.image.save(self.path / name, compress_level=FRAME_PNG_COMPRESSION)
         return name
 
@@ -286,6 +375,10 @@ class StepLog:
         self._write_meta()
         if not self._steps.closed:
             self._steps.close()
+
+    @property
+    def finished(self) -> bool:
+        return self._steps.closed
 
     def __enter__(self) -> StepLog:
         return self

@@ -17,7 +17,8 @@ from screenagent.grounding import (
     similarity,
 )
 from screenagent.ocr import CachedOcr, OcrLine, OcrWord
-from screenagent.policies.steps import parse_step, parse_task
+from screenagent.steps.model import TypeStep
+from screenagent.steps.text import parse_step, parse_task
 
 
 def line(text: str, x: int, y: int, char_w: int = 8, h: int = 20) -> OcrLine:
@@ -204,31 +205,36 @@ def test_task_splitting_and_grammar() -> None:
         "scroll",
         "drag",
         "wait_for",
-        "wait_gone",
+        "wait_until_gone",
         "sleep",
-        "expect",
+        "expect_visible",
         "read",
         "double_click",
         "right_click",
         "hover",
         "done",
     ]
-    assert steps[0].text == "a; b then c" and steps[0].target == "Name"
-    assert steps[2].keys == ("ctrl", "s")
-    assert steps[3].keys == ("tab",) and steps[3].count == 3
-    assert (steps[4].direction, steps[4].amount, steps[4].target) == ("down", 5, "Files")
-    assert (steps[5].target, steps[5].to) == ("Item 01", "Trash")
-    assert steps[8].seconds == 2.0
-    assert steps[10].target == "status"
+    s = steps
+    assert s[0].text == "a; b then c" and s[0].into == "Name"  # type: ignore[attr-defined]
+    assert s[2].keys == "ctrl+s"  # type: ignore[attr-defined]
+    assert s[3].keys == "tab" and s[3].times == 3  # type: ignore[attr-defined]
+    assert (s[4].direction, s[4].amount, s[4].in_) == ("down", 5, "Files")  # type: ignore[attr-defined]
+    assert (s[5].from_, s[5].to) == ("Item 01", "Trash")  # type: ignore[attr-defined]
+    assert s[8].seconds == 2.0  # type: ignore[attr-defined]
+    assert s[10].target == "status"  # type: ignore[attr-defined]
+    assert s[0].source == '1. type "a; b then c" into Name'.removeprefix("1. ")
 
 
 def test_type_variants() -> None:
     s = parse_step('type "hello"')
-    assert s is not None and s.target is None and s.text == "hello" and not s.clear
+    assert isinstance(s, TypeStep) and s.into is None and s.text == "hello" and not s.clear
     s = parse_step('type "x" into Name clear')
-    assert s is not None and s.clear and s.target == "Name"
+    assert isinstance(s, TypeStep) and s.clear and s.into == "Name"
     s = parse_step('clear Email and type "y"')
-    assert s is not None and s.clear and s.target == "Email" and s.text == "y"
+    assert isinstance(s, TypeStep) and s.clear and s.into == "Email" and s.text == "y"
+    # "into" without "clear" leaves clear unset: the runner empties the field (as in YAML)
+    s = parse_step('type "z" into Name')
+    assert isinstance(s, TypeStep) and s.clear is None
 
 
 def test_unparseable_steps_are_quoted_and_point_to_a_model() -> None:
@@ -236,6 +242,6 @@ def test_unparseable_steps_are_quoted_and_point_to_a_model() -> None:
         parse_task("click Save; book me a flight to Paris; press ctrl+s; make it nicer")
     msg = str(err.value)
     assert "step 2: 'book me a flight to Paris'" in msg and "step 4: 'make it nicer'" in msg
-    assert "--model" in msg and "Nothing was executed" in msg
+    assert "`model`" in msg and "Nothing was executed" in msg  # the CLI says --model
     with pytest.raises(ConfigError, match="unknown key 'hyperdrive'"):
         parse_task("press ctrl+hyperdrive")

@@ -142,7 +142,7 @@ def test_suite_junit_has_one_failure_and_one_flaky(tmp_path: Path) -> None:
                  "target 'Send now' not found by ocr within 2 s", "score 0.", "Screenshot: "):  # fmt: skip
         assert part in message, message
     shot = Path(message.split("Screenshot: ")[1].rstrip("."))
-    assert shot.exists() and shot.suffix == ".jpg"
+    assert shot.exists() and shot.suffix == ".png"
     flaky = next(t for t in summary["tests"] if t["status"] == "flaky")
     assert [a["status"] for a in flaky["attempts"]] == ["failed", "passed"]
     assert "flaky: passed on attempt 2" in ET.tostring(suite, encoding="unicode")
@@ -285,7 +285,7 @@ def test_expect_statements_are_judged_by_a_real_tiny_model(
     assert good["status"] == "passed" and bad["status"] == "failed"
     judged = steps_of(good)[1]
     assert (
-        judged["grounded_by"] == "vlm"
+        judged["grounded_by"] == "model"
         and judged["detail"]["reason"] == "the status bar reads Cleared"
     )
     assert f"the model judged {no!r} false: there is no red warning" in bad["message"]

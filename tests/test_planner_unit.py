@@ -92,7 +92,7 @@ def test_model_grounder_retries_with_feedback_then_maps_the_point() -> None:
     backend = Scripted(["I cannot see it", "Action: click(start_box='(500,500)')"])
     grounder = ModelGrounder(backend, get_dialect("ui-tars"), retries=1)
     found = grounder.locate("the OK button", Image.new("RGB", (640, 400)))
-    assert (found.x, found.y, found.grounded_by) == (320, 200, "vlm:ui-tars")
+    assert (found.x, found.y, found.grounded_by, found.model) == (320, 200, "model", "vlm:ui-tars")
     assert "could not be used" in backend.asked[1][1]  # the error went back to the model
     with pytest.raises(InvalidOutput, match="no 'Action:'"):
         ModelGrounder(Scripted(["no", "still no"]), get_dialect("ui-tars"), retries=1).locate(

@@ -22,12 +22,12 @@ from PIL import Image
 from ..actions import Action, Done, Type, describe, parse_action
 from ..errors import ConfigError
 from ..geometry import Box, Frame
-from ..grounding import Grounder, Grounding, TargetNotFound
+from ..grounding import GroundedBy, Grounder, Grounding, TargetNotFound
 from ..image_match import field_beside, match_template
 from ..screen import Screen, changed_fraction
 from ..steplog import LoadedRun, StepRecord
+from ..steps.runner import wait_for
 from .base import Proposal, StepContext
-from .steps import wait_for
 
 PATCH = (56, 36)
 """Width and height of the patch around a recorded point that identifies it."""
@@ -116,14 +116,16 @@ class RecordedRunPolicy:
 
     def _words(self, step: StepRecord, label: str) -> tuple[str | None, bool]:
         """The recorded target words for the point ``label`` ("" or "to_"), and whether the
-        step aimed at the field beside that target (``type ... into X``)."""
+        step aimed at the field beside that target (``type ... into X``): from the step's
+        typed info (steps), else from a planner's logged target."""
+        info = step.step
+        if info is not None:
+            g = info.to if label == "to_" else info.grounding
+            return (g.target if g is not None else None), (label == "" and info.field is not None)
         meta = step.attempts[-1].meta if step.attempts else {}
-        if label == "to_":
-            to = meta.get("to")
-            return (to.get("target") if isinstance(to, dict) else None), False
         target = meta.get("target")
-        if isinstance(target, str) and isinstance(meta.get("grounding"), dict):
-            return target, bool(meta.get("field"))
+        if label == "" and isinstance(target, str) and isinstance(meta.get("grounding"), dict):
+            return target, False
         return None, False
 
     def _locator(
@@ -163,7 +165,7 @@ class RecordedRunPolicy:
                     )
                 box, score = matches[0]
                 return Grounding(target=what, x=box.x1 + dx, y=box.y1 + dy, box=box, text="", score=score,
-                                 grounded_by="image")  # fmt: skip
+                                 grounded_by=GroundedBy.IMAGE)  # fmt: skip
 
             return by_patch, what + " (found by image)"
 
@@ -174,7 +176,7 @@ class RecordedRunPolicy:
                 raise TargetNotFound(f"the screen around ({x}, {y}) differs from the recording ({diff:.0%} of the pixels)",
                                      target=what)  # fmt: skip
             return Grounding(target=what, x=x, y=y, box=Box(x1=x - dx, y1=y - dy, x2=x - dx + patch.width,
-                             y2=y - dy + patch.height), text="", score=1.0, grounded_by="recording")  # fmt: skip
+                             y2=y - dy + patch.height), text="", score=1.0, grounded_by=GroundedBy.RECORDING)  # fmt: skip
 
         return same_place, what
 

@@ -24,7 +24,7 @@ from ..backends import Backend, Completion
 from ..dialects import Dialect, ImagePrep, Prompt, to_actions
 from ..errors import InvalidOutput
 from ..geometry import Box, Frame
-from ..grounding import Grounding
+from ..grounding import GroundedBy, Grounding
 from ..models import ask_structured, feedback_text
 from .base import Proposal, StepContext
 
@@ -200,7 +200,7 @@ class ModelGrounder:
                     return Grounding(
                         target=target, x=x, y=y, box=Box(x1=x, y1=y, x2=x + 1, y2=y + 1),
                         text=target, score=1.0 if isinstance(action, Click) else 0.9,
-                        grounded_by=self.name,
+                        grounded_by=GroundedBy.MODEL, model=self.name,
                     )  # fmt: skip
             raise InvalidOutput("the answer names no point", raw=text)
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from ..geometry import Box
-from ..grounding import Grounding
+from ..grounding import GroundedBy, Grounding
 
 CacheMode = Literal["off", "read-write", "read-only"]
 MARGIN = 8
@@ -86,7 +86,7 @@ class GroundingCache:
         return CacheCheck(
             Grounding(
                 target=target, x=entry["x"], y=entry["y"], box=box, text=entry.get("text", ""),
-                score=score, grounded_by="cache",
+                score=score, grounded_by=GroundedBy.CACHE,
             ),
             "hit",
             score,
@@ -108,7 +108,7 @@ class GroundingCache:
             "target": g.target, "grounder": grounder, "size": list(image.size),
             "box": {"x1": b.x1, "y1": b.y1, "x2": b.x2, "y2": b.y2}, "x": g.x, "y": g.y,
             "text": g.text, "crop_box": crop_box.__dict__,
-            "crop": base64.b64encode(buf.getvalue()).decode(), "grounded_by": g.grounded_by,
+            "crop": base64.b64encode(buf.getvalue()).decode(), "grounded_by": str(g.grounded_by),
         }  # fmt: skip
         with self._lock:
             key = self.key(g.target, grounder, image.size)

@@ -11,22 +11,22 @@ from ..cli_support import positive_float
 from ..errors import UserError
 from .spec import TestFile, TestFileError, collect_files, load_test_file
 
-_MODELS: dict[str, tuple[Any, Any]] = {}
+_MODELS: dict[str, Any] = {}
 
 
 class ModelFactory:
-    """Builds the grounding model and the judge once per process (picklable for workers)."""
+    """Loads the model once per process (picklable for workers): it grounds action targets
+    OCR cannot find and judges ``expect:`` statements."""
 
     def __init__(self, spec: str, options: dict[str, Any]) -> None:
         self.spec = spec
         self.options = options
 
-    def __call__(self) -> tuple[Any, Any]:
+    def __call__(self) -> Any:
         if self.spec not in _MODELS:
             from ..cli_models import load_for_cli
 
-            model = load_for_cli(self.spec, argparse.Namespace(**self.options))
-            _MODELS[self.spec] = (model.grounder(), model.judge())
+            _MODELS[self.spec] = load_for_cli(self.spec, argparse.Namespace(**self.options))
         return _MODELS[self.spec]
 
 
@@ -56,6 +56,10 @@ def add_test_command(sub: Any) -> None:
                    help="grounding cache: read-only for CI with a committed cache file")  # fmt: skip
     p.add_argument("--cache-file", type=Path, metavar="FILE",
                    help="where the grounding cache lives (default: .screenagent-cache.json beside the first test file)")  # fmt: skip
+    p.add_argument("--max-steps", type=int, default=10_000, metavar="N",
+                   help="Safety: most actions and checks one test attempt may take")  # fmt: skip
+    p.add_argument("--max-seconds", type=positive_float, default=3600.0, metavar="S",
+                   help="Safety: time budget of one test attempt")  # fmt: skip
     add_model_options(p, composed=False)
     p.set_defaults(func=cmd_test)
 
@@ -76,11 +80,12 @@ def load_all(paths: list[str]) -> list[TestFile]:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from ..safety import Limits
     from .outputs import counts, write_html, write_junit, write_summary
     from .runner import RunOptions, run_tests
 
-    if args.retries < 0 or args.workers < 1:
-        raise UserError("--retries must be 0 or more and --workers 1 or more.")
+    if args.retries < 0 or args.workers < 1 or args.max_steps < 1:
+        raise UserError("--retries must be 0 or more, --workers and --max-steps 1 or more.")
     files = load_all(args.paths)
     needs_model = [
         f"{tf.path.name}:{s.line}"
@@ -105,7 +110,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     opts = RunOptions(
         report_dir=args.report.resolve(), retries=args.retries, timeout_scale=args.timeout_scale,
         tags=args.tag, workers=args.workers, cache_mode=args.cache, cache_path=cache_path.resolve(),
-        model=model,
+        model=model, limits=Limits(max_steps=args.max_steps, max_seconds=args.max_seconds),
     )  # fmt: skip
     results = run_tests(files, opts)
     if not results:

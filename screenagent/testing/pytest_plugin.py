@@ -11,8 +11,8 @@ with pytest's reporting (``-k``, ``--junitxml``, ``-x`` ...). Fixtures for Pytho
         gui.expect_visible("Thank you, ada!")
 
 ``virtual_display`` (a private Xvfb, 1280x800), ``launch_app`` (starts a program there, waits
-for its ready target, ends it by PID afterwards) and ``gui`` (a `Gui` on that display, with
-the step vocabulary as methods; screenshots go to the test's tmp_path).
+for its ready target, ends it by PID afterwards) and ``gui`` (a `screenagent.Session` on that display, with
+the step vocabulary as methods; its step log goes to the test's tmp_path).
 """
 
 from __future__ import annotations
@@ -109,15 +109,14 @@ def virtual_display() -> Iterator[Any]:
 
 @pytest.fixture
 def gui(virtual_display: Any, tmp_path: Path) -> Iterator[Any]:
-    """A `Gui` driving the virtual display with OCR grounding; screenshots in tmp_path/gui."""
-    from ..grounding import Grounder
-    from ..pyautogui_executor import PyAutoGUIExecutor
-    from ..screen import MssScreen
-    from .driver import Gui
+    """A `screenagent.Session` attached to the virtual display (OCR grounding, the step
+    vocabulary as methods); its step log (a run directory: `screenagent report` opens it) is
+    tmp_path/gui."""
+    from ..session import Session
 
-    with MssScreen(display=virtual_display.display) as screen:
-        yield Gui(screen, PyAutoGUIExecutor(display=virtual_display.display, failsafe=False),
-                  Grounder(), artifacts=tmp_path / "gui")  # fmt: skip
+    with Session(display=virtual_display.display, run_dir=tmp_path / "gui", failsafe=False,
+                 task="pytest gui fixture") as session:  # fmt: skip
+        yield session
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -21,10 +20,14 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError, UserError
+from ..errors import UserError
+from ..safety import Limits, Safety
+from ..session import Session
+from ..steplog import RunResult, StepInfo, StepRecord
+from ..steps.model import SleepStep, StepSpec
+from ..steps.runner import RunStopped, StepFailed
 from .cache import CacheMode, GroundingCache
-from .driver import Gui, Judge, Locator, StepFailed, StepRecord
-from .spec import StepSpec, TestFile, TestSpec, load_test_file
+from .spec import TestFile, TestSpec, load_test_file
 
 
 @dataclass
@@ -36,8 +39,10 @@ class RunOptions:
     workers: int = 1
     cache_mode: CacheMode = "off"
     cache_path: Path | None = None
-    model: Callable[[], tuple[Locator | None, Judge | None]] | None = None
-    """Builds (grounding model, judge) in the process that runs the test (picklable)."""
+    model: Callable[[], Any] | None = None
+    """Builds the `Model` in the process that runs the test (picklable)."""
+    limits: Limits = field(default_factory=lambda: Limits(max_steps=10_000, max_seconds=3600.0))
+    """Safety budgets per test attempt (``--max-steps``, ``--max-seconds``)."""
 
 
 @dataclass
@@ -77,175 +82,123 @@ def slug(text: str) -> str:
 # -- one display + app ---------------------------------------------------------------------------
 
 
-@dataclass
-class Session:
-    display: str
-    gui_factory: Callable[[Path | None], Gui]
-
-
 @contextmanager
 def session(tf: TestFile, opts: RunOptions, cache: GroundingCache | None) -> Iterator[Session]:
-    """A fresh Xvfb (set as this process's DISPLAY), the app on it, and a factory of Gui
-    objects that drive it."""
-    from ..display import VirtualDisplay, end_process, parse_size
-    from ..grounding import Grounder
-    from ..pyautogui_executor import PyAutoGUIExecutor
-    from ..screen import MssScreen
+    """A `Session` on a fresh Xvfb with the file's app launched and ready."""
+    from ..steps.runner import Timeouts
 
-    width, height, depth = parse_size(tf.display.size)
-    model, judge = opts.model() if opts.model else (None, None)
-    timeouts = {
-        k: tf.timeout(k) * opts.timeout_scale for k in ("action", "expect", "optional", "wait")
-    }
-    with VirtualDisplay(width, height, depth) as vd:
-        display = vd.display or ""
-        executor = PyAutoGUIExecutor(display=display, failsafe=False)
-        grounder = Grounder(base_dir=tf.base_dir)
-        with MssScreen(display=display) as screen:
-
-            def make_gui(artifacts: Path | None) -> Gui:
-                return Gui(screen, executor, grounder, model=model, judge=judge, cache=cache,
-                           timeouts=timeouts, artifacts=artifacts)  # fmt: skip
-
-            app = None
-            try:
-                if tf.app is not None:
-                    app = _launch(tf, vd.env, make_gui, opts.timeout_scale)
-                yield Session(display=display, gui_factory=make_gui)
-            finally:
-                if app is not None:
-                    end_process(app)
-
-
-def _launch(
-    tf: TestFile, env: Any, make_gui: Callable[[Path | None], Gui], scale: float
-) -> subprocess.Popen[bytes]:
-    from ..display import end_process
-
-    if tf.app is None:  # pragma: no cover - the caller checks
-        raise ConfigError(f"{tf.path}: no app to launch")
-    argv = list(tf.app.launch)
-    try:
-        proc = subprocess.Popen(
-            argv, cwd=tf.base_dir, env={**os.environ, **env, **tf.app.env},
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )  # fmt: skip
-    except OSError as exc:
-        raise ConfigError(
-            f"{tf.path}: app.launch {argv}: cannot start it: {exc.strerror or exc}"
-        ) from None
-    if tf.app.ready is None:
-        return proc
-    gui = make_gui(None)  # no screenshots of the wait for the app
-    deadline = tf.app.timeout * scale
-    try:
-        gui.wait_for(tf.app.ready, timeout=deadline)
-    except StepFailed:
-        end_process(proc)
-        err = proc.stderr.read().decode(errors="replace")[-800:] if proc.stderr else ""
-        exited = (
-            f" The app exited with code {proc.returncode}."
-            if proc.returncode not in (None, -15)
-            else ""
-        )
-        raise AppNotReady(
-            f"the app {argv} did not show {tf.app.ready!r} within {deadline:g} s.{exited}"
-            + (f" Its stderr ends with:\n{err}" if err.strip() else "")
-        ) from None
-    return proc
-
-
-class AppNotReady(UserError):
-    pass
+    scale = opts.timeout_scale
+    model = opts.model() if opts.model else None
+    timeouts = Timeouts(**{k: tf.timeout(k) for k in ("action", "expect", "optional", "wait")})
+    app = tf.app
+    s = Session(
+        virtual_display=tf.display.size, launch=app.launch if app else None,
+        ready=app.ready if app else None, app_timeout=(app.timeout if app else 30.0) * scale,
+        cwd=tf.base_dir, env=app.env if app else None, timeouts=timeouts.scaled(scale),
+        model=model, cache=cache, failsafe=False, safety=Safety.build(limits=opts.limits),
+    )  # fmt: skip
+    with s:
+        yield s
 
 
 # -- running steps ---------------------------------------------------------------------------------
 
 
-def run_step(gui: Gui, step: StepSpec, scale: float = 1.0) -> StepRecord:
-    """Call the Gui method of a parsed step, with its options."""
-    opts: dict[str, Any] = {"optional": step.optional, "soft": step.soft}
+def run_step(s: Session, step: StepSpec, scale: float = 1.0) -> StepInfo:
+    """Run one parsed step on the session, its own timeout and sleep scaled."""
+    update: dict[str, Any] = {}
     if step.timeout is not None:
-        opts["timeout"] = step.timeout * scale
-    gui.line = step.line
-    data = {
-        k: v
-        for k, v in step.model_dump(by_alias=False).items()
-        if k not in ("line", "timeout", "optional", "soft")
-    }
-    verb = step.verb
-    if verb in ("click", "double_click", "right_click", "hover", "wait_for", "wait_until_gone",
-                "expect_visible", "expect_not_visible"):  # fmt: skip
-        return getattr(gui, verb)(data["target"], **opts)
-    if verb == "type":
-        text = data.pop("text")
-        return gui.type(text, **data, **opts)
-    if verb == "press":
-        return gui.press(data["keys"], times=data["times"], **opts)
-    if verb == "scroll":
-        return gui.scroll(data["direction"], amount=data["amount"], in_=data["in_"], **opts)
-    if verb == "drag":
-        return gui.drag(data["from_"], data["to"], **opts)
-    if verb == "sleep":
-        return gui.sleep(data["seconds"] * scale, **opts)
-    if verb == "screenshot":
-        return gui.screenshot(data["name"], **opts)
-    if verb == "expect_text":
-        return gui.expect_text(**data, **opts)
-    if verb == "expect":
-        return gui.expect(data["statement"], **opts)
-    if verb == "expect_no_errors":
-        return gui.expect_no_errors(**data, **opts)
-    raise ConfigError(f"no runner for the step {verb!r}")  # pragma: no cover - spec lists them
+        update["timeout"] = step.timeout * scale
+    if isinstance(step, SleepStep):
+        update["seconds"] = step.seconds * scale
+    return s.run(step.model_copy(update=update) if update else step)
 
 
-def run_steps(gui: Gui, tf: TestFile, test: TestSpec, scale: float) -> str | None:
+def run_steps(s: Session, tf: TestFile, test: TestSpec, scale: float) -> str | None:
     """before_each, the test's steps, after_each (always). Returns the failure message or None."""
+    runner = s.runner
     failure: str | None = None
     try:
-        gui.phase = "before_each"
+        runner.phase = "before_each"
         for step in tf.before_each:
-            run_step(gui, step, scale)
-        gui.phase = "test"
+            run_step(s, step, scale)
+        runner.phase = "test"
         for step in test.steps:
-            run_step(gui, step, scale)
+            run_step(s, step, scale)
     except StepFailed as exc:
-        failure = _where(tf, exc.record) + str(exc)
+        failure = _where(tf, exc.info) + str(exc)
+    except RunStopped as exc:
+        failure = f"{tf.path.name}: the run stopped ({exc.status}): {exc}"
     finally:
-        gui.phase = "after_each"
+        runner.phase = "after_each"
         for step in tf.after_each:
             try:
-                run_step(gui, step, scale)
-            except StepFailed as exc:
-                failure = failure or _where(tf, exc.record) + str(exc)
+                run_step(s, step, scale)
+            except (StepFailed, RunStopped) as exc:
+                where = _where(tf, exc.info) if isinstance(exc, StepFailed) else ""
+                failure = failure or where + str(exc)
                 break
-    if failure is None and gui.soft_failures:
-        soft = gui.soft_failures
+    if failure is None and runner.soft_failures:
+        soft = runner.soft_failures
         failure = f"{len(soft)} soft assertion{'s' if len(soft) > 1 else ''} failed: " + " | ".join(
-            _where(tf, r) + (r.error or r.label) for r in soft
+            _where(tf, r) + (r.message or r.text) for r in soft
         )
     return failure
 
 
-def _where(tf: TestFile, rec: StepRecord) -> str:
-    line = f":{rec.line}" if rec.line else ""
-    phase = f" ({rec.phase})" if rec.phase != "test" else ""
+def _where(tf: TestFile, info: StepInfo) -> str:
+    line = f":{info.line}" if info.line else ""
+    phase = f" ({info.phase})" if info.phase != "test" else ""
     return f"{tf.path.name}{line}{phase}: "
 
 
 def _attempt(tf: TestFile, test: TestSpec, s: Session, artifacts: Path, scale: float) -> Attempt:
     start = time.monotonic()
-    gui = s.gui_factory(artifacts)
-    message = run_steps(gui, tf, test, scale)
+    s.begin(f"{tf.path.name} › {test.name}", run_dir=artifacts, policy="steps",
+            settings={"test_file": str(tf.path), "test": test.name, "line": test.line})  # fmt: skip
+    message = run_steps(s, tf, test, scale)
+    status = "failed" if message else "passed"
+    s.end(RunResult(status="failure" if message else "success", steps=len(s.runner.records),
+                    message=message))  # fmt: skip
     return Attempt(
-        status="failed" if message else "passed",
+        status=status,
         message=f"test {test.name!r} failed at {message}" if message else None,
-        steps=[r.to_json() for r in gui.records],
+        steps=step_rows(s.runner.steps, s.runner.records),
         duration=time.monotonic() - start,
         artifacts=str(artifacts),
-        display=s.display,
+        display=s.display or "",
         worker=os.getpid(),
     )
+
+
+_JUDGED_BY = {"expect": "model", "expect_no_errors": "ocr"}
+"""What checked a step that grounds no target."""
+
+
+def step_rows(steps: list[StepInfo], records: list[StepRecord]) -> list[dict[str, Any]]:
+    """One summary row per step, from the step log's records (for summary.json and JUnit)."""
+    rows = []
+    for info in steps:
+        mine = [r for r in records if r.step is not None and r.step.number == info.number]
+        g = info.grounding
+        act = sum(r.timings.execute for r in mine)
+        row: dict[str, Any] = {
+            "index": info.number, "label": info.text, "verb": info.verb, "phase": info.phase,
+            "line": info.line, "status": info.result or "failed", "target": info.target,
+            "grounded_by": g.by if g else _JUDGED_BY.get(info.verb), "box": g.box if g else None,
+            "point": list(info.field or g.point) if g else None, "score": g.score if g else None,
+            "locate_s": round(info.waited, 4), "settle_s": round(info.settle, 4), "act_s": round(act, 4),
+            "looks": info.looks, "before": mine[0].frame if mine else None,
+            "after": next((r.after for r in reversed(mine) if r.after), None), "error": info.message,
+            "detail": {k: v for k, v in {
+                "to": {"box": info.to.box, "point": list(info.to.point)} if info.to else None,
+                "findings": info.findings or None, "reason": info.reason, "read": info.read,
+                "candidates": info.candidates or None,
+                "warning": next((w for r in mine for w in r.warnings), None),
+            }.items() if v is not None},
+        }  # fmt: skip
+        rows.append({k: v for k, v in row.items() if v is not None and v != {}})
+    return rows
 
 
 def _error_attempt(test: TestSpec, exc: Exception, artifacts: Path, start: float) -> Attempt:

@@ -16,17 +16,19 @@ import os
 import re
 import shlex
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import UserError
-from ..grounding import parse_target
-
-DEFAULT_TIMEOUTS = {"action": 15.0, "expect": 10.0, "optional": 2.0, "wait": 30.0}
-"""Seconds: actions wait for their target, assertions poll, optional steps give up, explicit
-waits (``wait_for``/``wait_until_gone``) wait. ``--timeout-scale`` multiplies them all."""
+from ..steps.model import (
+    DEFAULT_TIMEOUTS,
+    STEP_TYPES,
+    StepSpec,
+    _check_target,
+    parse_duration,
+)
 
 
 class TestFileError(UserError):
@@ -90,27 +92,6 @@ def _line_of(data: Any, loc: tuple[int | str, ...]) -> int:
     return line
 
 
-# --- durations and variables -------------------------------------------------------------------
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
-
-
-def parse_duration(value: Any) -> float:
-    """Seconds from 5, 2.5, "500ms", "15s" or "2m"."""
-    if isinstance(value, bool):
-        raise ValueError("a duration is a number of seconds or text such as 500ms, 15s, 2m")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        m = _DURATION.match(str(value))
-        if not m:
-            raise ValueError(f"{value!r} is not a duration: write seconds (2.5) or 500ms, 15s, 2m")
-        seconds = float(m.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, None: 1.0}[m.group(2)]
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    return seconds
-
-
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -144,200 +125,6 @@ def _substitute(value: Any, variables: dict[str, str], problems: list[str], line
         seq.line = value.line
         return seq
     return value
-
-
-# --- steps -------------------------------------------------------------------------------------
-
-
-def _check_target(value: str | None) -> str | None:
-    if value is not None:
-        if not value.strip():
-            raise ValueError("a target cannot be empty")
-        parse_target(value)  # raises ConfigError (a ValueError) for a malformed target
-    return value
-
-
-def _check_regex(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"{value!r} is not a valid regex: {exc}") from None
-    return value
-
-
-class StepSpec(BaseModel):
-    """Options every step takes."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    verb: ClassVar[str] = ""
-    primary: ClassVar[str] = ""
-    line: int = Field(default=0, exclude=True)
-    timeout: float | None = None
-    optional: bool = False
-    soft: bool = False
-
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _duration(cls, v: Any) -> Any:
-        return None if v is None else parse_duration(v)
-
-    def label(self) -> str:
-        value = getattr(self, self.primary, None) if self.primary else None
-        return f"{self.verb} {value!r}" if value is not None else self.verb
-
-
-class _Targeted(StepSpec):
-    primary: ClassVar[str] = "target"
-    target: str
-
-    _t = field_validator("target")(classmethod(lambda cls, v: _check_target(v)))
-
-
-class ClickStep(_Targeted):
-    verb: ClassVar[str] = "click"
-
-
-class DoubleClickStep(_Targeted):
-    verb: ClassVar[str] = "double_click"
-
-
-class RightClickStep(_Targeted):
-    verb: ClassVar[str] = "right_click"
-
-
-class HoverStep(_Targeted):
-    verb: ClassVar[str] = "hover"
-
-
-class WaitForStep(_Targeted):
-    verb: ClassVar[str] = "wait_for"
-
-
-class WaitUntilGoneStep(_Targeted):
-    verb: ClassVar[str] = "wait_until_gone"
-
-
-class ExpectVisibleStep(_Targeted):
-    verb: ClassVar[str] = "expect_visible"
-
-
-class ExpectNotVisibleStep(_Targeted):
-    verb: ClassVar[str] = "expect_not_visible"
-
-
-class TypeStep(StepSpec):
-    verb: ClassVar[str] = "type"
-    primary: ClassVar[str] = "text"
-    text: str
-    into: str | None = None
-    clear: bool | None = None  # default: True when `into` is given
-    enter: bool = False
-    secret: bool = False
-
-    _t = field_validator("into")(classmethod(lambda cls, v: _check_target(v)))
-
-    def label(self) -> str:
-        shown = "•" * 6 if self.secret else repr(self.text)
-        return f"type {shown}" + (f" into {self.into!r}" if self.into else "")
-
-
-class PressStep(StepSpec):
-    verb: ClassVar[str] = "press"
-    primary: ClassVar[str] = "keys"
-    keys: str
-    times: int = Field(default=1, ge=1, le=100)
-
-
-class ScrollStep(StepSpec):
-    verb: ClassVar[str] = "scroll"
-    primary: ClassVar[str] = "direction"
-    direction: Literal["up", "down", "left", "right"] = "down"
-    amount: int = Field(default=3, ge=1, le=100)
-    in_: str | None = Field(default=None, alias="in")
-
-    _t = field_validator("in_")(classmethod(lambda cls, v: _check_target(v)))
-
-
-class DragStep(StepSpec):
-    verb: ClassVar[str] = "drag"
-    primary: ClassVar[str] = "from_"
-    from_: str = Field(alias="from")
-    to: str
-
-    _t = field_validator("from_", "to")(classmethod(lambda cls, v: _check_target(v)))
-
-    def label(self) -> str:
-        return f"drag {self.from_!r} to {self.to!r}"
-
-
-class SleepStep(StepSpec):
-    verb: ClassVar[str] = "sleep"
-    primary: ClassVar[str] = "seconds"
-    seconds: float
-
-    @field_validator("seconds", mode="before")
-    @classmethod
-    def _d(cls, v: Any) -> Any:
-        return parse_duration(v)
-
-
-class ExpectTextStep(StepSpec):
-    verb: ClassVar[str] = "expect_text"
-    primary: ClassVar[str] = "in_"
-    in_: str | None = Field(default=None, alias="in")
-    equals: str | None = None
-    contains: str | None = None
-    matches: str | None = None
-
-    _t = field_validator("in_")(classmethod(lambda cls, v: _check_target(v)))
-
-    @model_validator(mode="after")
-    def _one_check(self) -> ExpectTextStep:
-        given = [k for k in ("equals", "contains", "matches") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("expect_text needs exactly one of equals, contains or matches")
-        if self.matches is not None:
-            try:
-                _check_regex(self.matches)
-            except ValueError as exc:
-                raise ValueError(f"matches: {exc}") from None
-        return self
-
-    def label(self) -> str:
-        check = next(k for k in ("equals", "contains", "matches") if getattr(self, k) is not None)
-        where = f" in {self.in_!r}" if self.in_ else ""
-        return f"expect_text{where} {check} {getattr(self, check)!r}"
-
-
-class ScreenshotStep(StepSpec):
-    verb: ClassVar[str] = "screenshot"
-    primary: ClassVar[str] = "name"
-    name: str = "screenshot"
-
-
-class ExpectStep(StepSpec):
-    verb: ClassVar[str] = "expect"
-    primary: ClassVar[str] = "statement"
-    statement: str = Field(min_length=3)
-
-
-class ExpectNoErrorsStep(StepSpec):
-    verb: ClassVar[str] = "expect_no_errors"
-    warnings: bool = False
-    ignore: str | None = None
-
-    _r = field_validator("ignore")(classmethod(lambda cls, v: _check_regex(v)))
-
-
-STEP_TYPES: dict[str, type[StepSpec]] = {
-    t.verb: t
-    for t in (
-        ClickStep, DoubleClickStep, RightClickStep, HoverStep, TypeStep, PressStep, ScrollStep,
-        DragStep, WaitForStep, WaitUntilGoneStep, SleepStep, ExpectVisibleStep,
-        ExpectNotVisibleStep, ExpectTextStep, ScreenshotStep, ExpectStep, ExpectNoErrorsStep,
-    )
-}  # fmt: skip
 
 
 def _field_names(t: type[StepSpec]) -> dict[str, str]:

@@ -1,0 +1,449 @@
+"""`Session`: one desktop to drive, with the step vocabulary as methods.
+
+    from screenagent import Session
+
+    with Session(virtual_display="1280x800", launch=["python3", "app.py"], ready="Submit") as s:
+        s.type("Ada", into="Name")
+        s.click("Submit")
+        s.expect_visible("Thank you, Ada!")
+
+``Session()`` attaches to the current display (``DISPLAY``); ``virtual_display="WxH"`` starts
+a private Xvfb that the session owns and ends. Every method runs one step through the one
+runner (`screenagent.steps.runner`): grounding, waiting, validation, Safety, the executor and
+the step log are the same as for ``screenagent run`` and ``screenagent test``. A failed step
+raises `StepFailed` (an AssertionError) with a message naming the target, the grounder, the
+timeout and the screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from .agent import LoopSettings
+from .errors import ConfigError, DisplayError, UserError
+from .geometry import Frame, Rect
+from .grounding import Grounding
+from .safety import Safety
+from .screen import SettleConfig
+from .steplog import RunResult, StepInfo, StepLog, StepRecord
+from .steps import model as m
+from .steps.model import StepSpec
+from .steps.runner import RunStopped, StepFailed, StepRunner, Timeouts
+from .steps.text import parse_task
+
+
+class AppNotReady(UserError):
+    """The launched app never showed its ready target."""
+
+
+class Session:
+    """A desktop to drive by targets in words (see the module docstring).
+
+    Args:
+        display: The X display to attach to (default: ``DISPLAY``).
+        virtual_display: Start a private Xvfb of this size (``"1280x800"``) and own it.
+        launch: A program to start on the display (argv list or a command line); it is ended
+            with the session.
+        ready: A target that shows the launched app is ready (waited for up to
+            ``app_timeout`` seconds).
+        app_timeout: Seconds to wait for ``ready``.
+        cwd: Working folder of the launched app (also where ``image:`` targets are found).
+        env: Extra environment of the launched app.
+        monitor: Monitor to capture and act on (1.., default the primary; 0 all).
+        region: Capture and act only inside this rectangle of the desktop.
+        dry_run: Decide and log, but execute nothing.
+        safety: Validation, budgets, confirmation and secrets (default: `Safety()`).
+        settle_cap: Longest wait for the screen to stop changing after an action.
+        timeouts: Seconds per kind of step (actions, assertions, optional steps, waits).
+        model: A `Model` (`load_model`) that grounds targets OCR cannot find and judges
+            ``expect`` statements.
+        cache: A grounding cache (`screenagent.testing.cache.GroundingCache`).
+        run_dir: Write the step log exactly here.
+        runs_root: Write the step log to a new timestamped folder of this one.
+        on_record: Sees each step-log record as it is written.
+        failsafe: pyautogui's fail-safe (moving the pointer into a corner stops it).
+    """
+
+    def __init__(
+        self,
+        *,
+        display: str | None = None,
+        virtual_display: str | None = None,
+        launch: Sequence[str] | str | None = None,
+        ready: str | None = None,
+        app_timeout: float = 30.0,
+        cwd: str | Path | None = None,
+        env: Mapping[str, str] | None = None,
+        monitor: int | None = None,
+        region: Rect | None = None,
+        dry_run: bool = False,
+        safety: Safety | None = None,
+        settle_cap: float = 3.0,
+        timeouts: Timeouts | None = None,
+        model: Any = None,
+        cache: Any = None,
+        run_dir: str | Path | None = None,
+        runs_root: str | Path | None = None,
+        task: str = "session",
+        on_record: Callable[[StepRecord], None] | None = None,
+        failsafe: bool = True,
+    ) -> None:
+        if display is not None and virtual_display is not None:
+            raise ConfigError("Give `display` (attach) or `virtual_display` (own one), not both.")
+        self._display_arg = display
+        self.virtual_display = virtual_display
+        self.launch = shlex.split(launch) if isinstance(launch, str) else list(launch or [])
+        self.ready = ready
+        self.app_timeout = app_timeout
+        self.cwd = Path(cwd) if cwd is not None else None
+        self.env = dict(env or {})
+        self.monitor = monitor
+        self.region = region
+        self.dry_run = dry_run
+        self.safety = safety or Safety()
+        self.settings = LoopSettings(settle=SettleConfig(cap_seconds=settle_cap))
+        self.timeouts = timeouts or Timeouts()
+        self.model = model
+        self.cache = cache
+        self.on_record = on_record
+        self.failsafe = failsafe
+        self._log_args = (run_dir, runs_root, task)
+        self.display: str | None = None
+        self.log: StepLog | None = None
+        self._vd: Any = None
+        self._app: subprocess.Popen[bytes] | None = None
+        self._screen: Any = None
+        self._executor: Any = None
+        self._grounder: Any = None
+        self._runner: StepRunner | None = None
+        self._started = False
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def __enter__(self) -> Session:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> Session:
+        """Start (or attach to) the display, open the screen and the executor, launch the app
+        and wait until it is ready. Called by ``with`` and by the first step."""
+        if self._started:
+            return self
+        self._started = True
+        try:
+            self._open_display()
+            run_dir, runs_root, task = self._log_args
+            if run_dir is not None or runs_root is not None:
+                self.begin(task, run_dir=run_dir, runs_root=runs_root or "runs")
+            if self.launch:
+                self._launch()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def _open_display(self) -> None:
+        from .executor import DryRunExecutor
+        from .screen import MssScreen
+
+        if self.virtual_display is not None:
+            from .display import VirtualDisplay, parse_size
+
+            try:
+                width, height, depth = parse_size(self.virtual_display)
+            except ValueError as exc:
+                raise ConfigError(f"`virtual_display`: {exc}") from None
+            self._vd = VirtualDisplay(width, height, depth).start()
+            self.display = self._vd.display
+        else:
+            self.display = self._display_arg or os.environ.get("DISPLAY")
+            if not self.display:
+                raise DisplayError(
+                    "No display to drive: DISPLAY is not set. Give `virtual_display` "
+                    "(e.g. '1280x800') to start a private one."
+                )
+        screen_size = None
+        if self.dry_run:
+            self._executor = DryRunExecutor()
+        else:
+            from .pyautogui_executor import PyAutoGUIExecutor
+
+            self._executor = PyAutoGUIExecutor(display=self.display, failsafe=self.failsafe)
+            screen_size = self._executor.screen_size()
+        self._screen = MssScreen(monitor=self.monitor, region=self.region, display=self.display,
+                                 screen_size=screen_size)  # fmt: skip
+
+    def _launch(self) -> None:
+        env = {**os.environ, **(self._vd.env if self._vd is not None else {"DISPLAY": self.display}),
+               **self.env}  # fmt: skip
+        try:
+            self._app = subprocess.Popen(
+                self.launch, cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )  # fmt: skip
+        except OSError as exc:
+            raise ConfigError(
+                f"`launch` {self.launch}: cannot start it: {exc.strerror or exc}"
+            ) from None
+        if self.ready is None:
+            return
+        runner = self._new_runner(log=None)  # the wait for the app is not part of a run
+        try:
+            runner.run(m.WaitForStep(target=self.ready, timeout=self.app_timeout))
+        except StepFailed:
+            self._end_app()
+            app = self._app
+            err = app.stderr.read().decode(errors="replace")[-800:] if app and app.stderr else ""
+            code = app.returncode if app else None
+            exited = f" The app exited with code {code}." if code not in (None, -15) else ""
+            raise AppNotReady(
+                f"the app {self.launch} did not show {self.ready!r} within "
+                f"{self.app_timeout:g} s.{exited}" + (f" Its stderr ends with:\n{err}" if err.strip() else "")
+            ) from None
+
+    def _end_app(self) -> None:
+        from .display import end_process
+
+        if self._app is not None:
+            end_process(self._app)
+
+    def close(self) -> None:
+        """End what the session started (app, screen, Xvfb); close an open step log."""
+        if self.log is not None and not self.log.finished:
+            self.end(RunResult(status="interrupted", message="the session was closed"))
+        self._end_app()
+        if self._screen is not None:
+            self._screen.close()
+            self._screen = None
+        if self._vd is not None:
+            self._vd.stop()
+            self._vd = None
+
+    # -- the step log --------------------------------------------------------------------------
+
+    def begin(self, task: str, *, run_dir: str | Path | None = None, runs_root: str | Path = "runs",
+              settings: dict[str, Any] | None = None, policy: str = "steps") -> StepLog:  # fmt: skip
+        """Open a new run directory; the steps that follow are logged there until `end`."""
+        if self.log is not None and not self.log.finished:
+            self.end(RunResult(status="interrupted", message="a new run began"))
+        self.log = StepLog.create(task=task, policy=policy, executor=self.executor.name,
+                                  run_dir=run_dir, runs_root=runs_root, settings=settings)  # fmt: skip
+        frame = self.screen.capture()
+        self.log.set_screen({"frame_size": [frame.width, frame.height], "display": self.display,
+                             "scale": frame.scale, "monitor": frame.monitor})  # fmt: skip
+        self._runner = None
+        return self.log
+
+    def end(self, result: RunResult) -> None:
+        """Close the run directory with its result."""
+        if self.log is not None:
+            self.log.finish(result)
+
+    # -- parts ---------------------------------------------------------------------------------
+
+    @property
+    def screen(self) -> Any:
+        self.start()
+        return self._screen
+
+    @property
+    def executor(self) -> Any:
+        self.start()
+        return self._executor
+
+    @property
+    def grounder(self) -> Any:
+        if self._grounder is None:
+            from .grounding import Grounder
+
+            self._grounder = Grounder(base_dir=self.cwd or Path.cwd())
+        return self._grounder
+
+    def _new_runner(self, log: StepLog | None) -> StepRunner:
+        model = self.model
+        return StepRunner(
+            screen=self.screen, executor=self.executor, grounder=self.grounder, safety=self.safety,
+            log=log, settings=self.settings, timeouts=self.timeouts, cache=self.cache,
+            model=model.grounder() if model is not None and model.dialect is not None else None,
+            judge=model.judge() if model is not None else None,
+            on_record=self.on_record, display=self.display,
+        )  # fmt: skip
+
+    @property
+    def runner(self) -> StepRunner:
+        """The runner of the current run (a new one after each `begin`)."""
+        if self._runner is None:
+            self._runner = self._new_runner(self.log)
+        return self._runner
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def run(self, step: StepSpec) -> StepInfo:
+        """Run one step (any `screenagent.steps.model` step)."""
+        return self.runner.run(step)
+
+    def run_steps(self, text: str) -> RunResult:
+        """Run task text (``"click Save; type 'a' into Name"``) to the end; returns how it
+        ended (a failed step ends it with status ``failure``). Also closes an open step log."""
+        steps = parse_task(text)
+        result = self.run_parsed(steps)
+        self.end(result)
+        return result
+
+    def run_parsed(self, steps: Sequence[StepSpec]) -> RunResult:
+        """Run parsed steps until the end, a ``done`` step, a failure or a stop."""
+        runner = self.runner
+        n0 = len(runner.records)
+        try:
+            for step in steps:
+                runner.run(step)
+                if isinstance(step, m.DoneStep):
+                    break
+        except StepFailed as exc:
+            return self._result("failure", exc.info.message, n0)
+        except RunStopped as exc:
+            return self._result(exc.status, str(exc), n0)
+        except KeyboardInterrupt:
+            self.end(self._result("interrupted", "interrupted by the user (Ctrl-C)", n0))
+            raise
+        if runner.soft_failures:
+            soft = "; ".join(s.message or s.text for s in runner.soft_failures)
+            return self._result("failure", f"soft assertions failed: {soft}", n0)
+        return self._result("success", None, n0)
+
+    def _result(self, status: str, message: str | None, n0: int) -> RunResult:
+        runner = self.runner
+        answer = "\n".join(runner.answers) or None
+        return RunResult(status=status, steps=len(runner.records) - n0,  # type: ignore[arg-type]
+                         message=self.safety.redact(message) if message else None, answer=answer)  # fmt: skip
+
+    def _opts(self, timeout: float | None, optional: bool, soft: bool) -> dict[str, Any]:
+        return {"timeout": timeout, "optional": optional, "soft": soft}
+
+    def click(self, target: str, *, timeout: float | None = None, optional: bool = False,
+              soft: bool = False) -> StepInfo:  # fmt: skip
+        """Click the target (waits for it, up to ``timeout`` seconds)."""
+        return self.run(m.ClickStep(target=target, **self._opts(timeout, optional, soft)))
+
+    def double_click(self, target: str, *, timeout: float | None = None, optional: bool = False,
+                     soft: bool = False) -> StepInfo:  # fmt: skip
+        return self.run(m.DoubleClickStep(target=target, **self._opts(timeout, optional, soft)))
+
+    def right_click(self, target: str, *, timeout: float | None = None, optional: bool = False,
+                    soft: bool = False) -> StepInfo:  # fmt: skip
+        return self.run(m.RightClickStep(target=target, **self._opts(timeout, optional, soft)))
+
+    def hover(self, target: str, *, timeout: float | None = None, optional: bool = False,
+              soft: bool = False) -> StepInfo:  # fmt: skip
+        return self.run(m.HoverStep(target=target, **self._opts(timeout, optional, soft)))
+
+    def type(self, text: str, *, into: str | None = None, clear: bool | None = None,
+             enter: bool = False, secret: bool = False, timeout: float | None = None,
+             optional: bool = False, soft: bool = False) -> StepInfo:  # fmt: skip
+        """Type text (into the field a target names: clicked, emptied first unless
+        ``clear=False``); ``secret`` text never reaches a log."""
+        return self.run(m.TypeStep(text=text, into=into, clear=clear, enter=enter, secret=secret,
+                                   **self._opts(timeout, optional, soft)))  # fmt: skip
+
+    def press(self, keys: str, *, times: int = 1, timeout: float | None = None,
+              optional: bool = False, soft: bool = False) -> StepInfo:  # fmt: skip
+        """Press a key or a chord (``"enter"``, ``"ctrl+s"``), ``times`` times."""
+        return self.run(m.PressStep(keys=keys, times=times, **self._opts(timeout, optional, soft)))
+
+    def scroll(self, direction: str = "down", *, amount: int = 3, in_: str | None = None,
+               timeout: float | None = None, optional: bool = False,
+               soft: bool = False) -> StepInfo:  # fmt: skip
+        return self.run(m.ScrollStep.model_validate(
+            {"direction": direction, "amount": amount, "in": in_, **self._opts(timeout, optional, soft)}))  # fmt: skip
+
+    def drag(self, from_: str, to: str, *, timeout: float | None = None, optional: bool = False,
+             soft: bool = False) -> StepInfo:  # fmt: skip
+        return self.run(m.DragStep.model_validate(
+            {"from": from_, "to": to, **self._opts(timeout, optional, soft)}))  # fmt: skip
+
+    def sleep(self, seconds: float) -> StepInfo:
+        """A fixed wait (prefer `wait_for` / `wait_until_gone`)."""
+        return self.run(m.SleepStep(seconds=seconds))
+
+    def wait_for(self, target: str, *, timeout: float | None = None, optional: bool = False,
+                 soft: bool = False) -> StepInfo:  # fmt: skip
+        return self.run(m.WaitForStep(target=target, **self._opts(timeout, optional, soft)))
+
+    def wait_until_gone(self, target: str, *, timeout: float | None = None,
+                        optional: bool = False, soft: bool = False) -> StepInfo:  # fmt: skip
+        return self.run(m.WaitUntilGoneStep(target=target, **self._opts(timeout, optional, soft)))
+
+    def expect_visible(self, target: str, *, timeout: float | None = None,
+                       optional: bool = False, soft: bool = False) -> StepInfo:  # fmt: skip
+        return self.run(m.ExpectVisibleStep(target=target, **self._opts(timeout, optional, soft)))
+
+    def expect_not_visible(self, target: str, *, timeout: float | None = None,
+                           optional: bool = False, soft: bool = False) -> StepInfo:  # fmt: skip
+        return self.run(m.ExpectNotVisibleStep(target=target,
+                                               **self._opts(timeout, optional, soft)))  # fmt: skip
+
+    def expect_text(self, *, in_: str | None = None, equals: str | None = None,
+                    contains: str | None = None, matches: str | None = None,
+                    timeout: float | None = None, optional: bool = False,
+                    soft: bool = False) -> StepInfo:  # fmt: skip
+        """The text (of the line holding ``in_``, or of the screen) equals / contains /
+        matches; polled until the deadline."""
+        return self.run(m.ExpectTextStep.model_validate(
+            {"in": in_, "equals": equals, "contains": contains, "matches": matches,
+             **self._opts(timeout, optional, soft)}))  # fmt: skip
+
+    def expect_no_errors(self, *, warnings: bool = False, ignore: str | None = None,
+                         timeout: float | None = None, optional: bool = False,
+                         soft: bool = False) -> StepInfo:  # fmt: skip
+        return self.run(m.ExpectNoErrorsStep(warnings=warnings, ignore=ignore,
+                                             **self._opts(timeout, optional, soft)))  # fmt: skip
+
+    def expect(self, statement: str, *, timeout: float | None = None, optional: bool = False,
+               soft: bool = False) -> StepInfo:  # fmt: skip
+        """A statement in words, judged by the session's model."""
+        return self.run(m.ExpectStep(statement=statement, **self._opts(timeout, optional, soft)))
+
+    def read(self, target: str, *, timeout: float | None = None) -> str:
+        """The line of text holding the target."""
+        info = self.run(m.ReadStep(target=target, timeout=timeout))
+        return info.read or ""
+
+    # -- looking -------------------------------------------------------------------------------
+
+    def capture(self) -> Frame:
+        """The screen now, as a `Frame` (image, region, scale)."""
+        frame: Frame = self.screen.capture()
+        return frame
+
+    def screenshot(self, path: str | Path | None = None) -> Image.Image:
+        """The screen now, as an image (also saved to ``path`` when given)."""
+        image: Image.Image = self.capture().image
+        if path is not None:
+            image.save(path)
+        return image
+
+    def find(self, target: str) -> Grounding:
+        """Where the target is on the screen now (no waiting): a typed `Grounding` in frame
+        pixels; raises `TargetNotFound` / `AmbiguousTarget`."""
+        return self.runner.ground(target, self.capture().image)
+
+    def read_errors(self) -> list[Any]:
+        """The errors on the screen now (`Finding`s: dialogs, banners, tracebacks)."""
+        from .findings import read_frame
+
+        return read_frame(self.capture(), display=self.display, reader=self.runner.error_reader())
+
+    def wait_settled(self, timeout: float = 3.0) -> Frame:
+        """Wait until the screen stops changing (at most ``timeout`` s); the settled frame."""
+        from .screen import wait_until_settled
+
+        return wait_until_settled(self.screen, config=SettleConfig(cap_seconds=timeout)).last
