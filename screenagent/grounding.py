@@ -105,7 +105,8 @@ class Grounding:
     """The model's name, when a model placed it (``grounded_by`` is then MODEL)."""
 
     def to_json(self) -> dict[str, object]:
-        return {
+        extra: dict[str, object] = {"model": self.model} if self.model else {}
+        return extra | {
             "x": self.x,
             "y": self.y,
             "box": self.box.as_list(),

@@ -134,7 +134,7 @@ class StepInfo(BaseModel):
         settle: Seconds spent waiting for the screen to settle.
         candidates: The best candidates when a target was not found.
         read: What a ``read`` step read.
-        findings: Errors found on the screen (``expect_no_errors``), one line each.
+        findings: Errors found on the screen (``expect_no_errors``), as `Finding` data.
         reason: The model's reason (``expect``).
     """
 
@@ -156,7 +156,7 @@ class StepInfo(BaseModel):
     settle: float = 0.0
     candidates: list[str] = Field(default_factory=list)
     read: str | None = None
-    findings: list[str] = Field(default_factory=list)
+    findings: list[dict[str, Any]] = Field(default_factory=list)
     reason: str | None = None
 
 

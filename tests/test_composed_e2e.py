@@ -94,7 +94,8 @@ def test_planner_and_model_grounder_click_the_real_button(
     step = load_run(run_dir).steps[0]
     assert step.raw == PLAN and step.thought == "Submit sends the form"
     meta = step.attempts[0].meta
-    assert meta["target"] == "Submit" and meta["grounded_by"] == "vlm:ui-tars-1.5"
+    assert meta["target"] == "Submit" and meta["grounded_by"] == "model"
+    assert meta["grounding"]["model"] == "vlm:ui-tars-1.5"
     assert "<point>" in meta["grounder_raw"]
 
 
@@ -107,5 +108,6 @@ def test_ground_command_with_a_model(planner_model: tuple[Path, Path, list[int]]
     assert (
         x <= found["x"] < x + w
         and y <= found["y"] < y + h
-        and found["grounded_by"] == "vlm:ui-tars-1.5"
+        and found["grounded_by"] == "model"
+        and found["model"] == "vlm:ui-tars-1.5"
     )

@@ -551,8 +551,8 @@ def _expect_no_errors(
             if (step.warnings or f.severity == "error")
             and not (pattern and pattern.search(f"{f.title or ''}\n{f.message}"))
         ]  # fmt: skip
-        info.findings = [f.one_line() for f in found]
-        return "; ".join(info.findings) or None
+        info.findings = [f.model_dump() for f in found]
+        return "; ".join(f.one_line() for f in found) or None
 
     frame, problem = r.poll(timeout, check, info)
     if problem is not None:

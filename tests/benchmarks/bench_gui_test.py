@@ -28,8 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from screenagent.actions import Action  # noqa: E402
 from screenagent.geometry import Frame  # noqa: E402
+from screenagent.steplog import StepInfo  # noqa: E402
+from screenagent.steps.runner import StepRunner  # noqa: E402
 from screenagent.testing import runner  # noqa: E402
-from screenagent.testing.driver import Gui, StepRecord  # noqa: E402
 from screenagent.testing.spec import load_test_file  # noqa: E402
 
 STEPS = """
@@ -59,17 +60,13 @@ STEPS = """
 """
 
 
-class FixedWaitGui(Gui):
+def fixed_wait_act(self: StepRunner, info: StepInfo, actions: list[Action], frame: Frame) -> None:
     """Acts like a SikuliX/Airtest script: a slow pointer move, then a fixed sleep."""
-
-    def _act(self, rec: StepRecord, actions: list[Action], frame: Frame) -> None:
-        start = time.monotonic()
-        for action in actions:
-            time.sleep(0.5)  # MoveMouseDelay
-            self.executor.execute(action, frame)
-        rec.act_s += time.monotonic() - start
-        time.sleep(1.0)
-        rec.settle_s += 1.0
+    for action in actions:
+        time.sleep(0.5)  # MoveMouseDelay
+        self.executor.execute(action, frame)
+    time.sleep(1.0)
+    info.settle += 1.0
 
 
 def run_once(
@@ -77,14 +74,15 @@ def run_once(
 ) -> tuple[float, list[dict[str, Any]]]:
     tf = load_test_file(path)
     opts = runner.RunOptions(report_dir=report, cache_mode=cache_mode, cache_path=cache)  # type: ignore[arg-type]
-    original = runner.Gui
-    runner.Gui = FixedWaitGui if fixed else Gui  # type: ignore[misc]
+    original = StepRunner.act
+    if fixed:
+        StepRunner.act = fixed_wait_act  # type: ignore[method-assign]
     try:
         start = time.monotonic()
         results = runner.run_tests([tf], opts)
         wall = time.monotonic() - start
     finally:
-        runner.Gui = original  # type: ignore[misc]
+        StepRunner.act = original  # type: ignore[method-assign]
     (result,) = results
     if result.status != "passed":
         raise SystemExit(f"the benchmark test failed: {result.message}")
