@@ -26,7 +26,7 @@ _WHERE = {
     "Model": ".models",
     "read_errors": ".findings",
     "Finding": ".findings",
-    "StepFailed": ".steps.runner",
+    "StepFailed": ".steps.failures",
     "RunResult": ".steplog",
     "load_run": ".steplog",
 }
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .models import Model, load_model
     from .session import Session
     from .steplog import RunResult, load_run
-    from .steps.runner import StepFailed
+    from .steps.failures import StepFailed
 
 
 def __getattr__(name: str) -> Any:

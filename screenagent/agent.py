@@ -18,7 +18,7 @@ from .executor import Executor, Outcome, screen_points
 from .geometry import Frame
 from .models import NoUsableAnswer, Tried, ask_structured
 from .policies.base import Policy, Proposal, StepContext
-from .safety import Safety
+from .safety import Limits, Safety
 from .screen import Screen, SettleConfig, wait_until_settled
 from .steplog import Attempt, RunResult, SettleInfo, StepLog, StepRecord, Timings, utc_now
 
@@ -81,15 +81,9 @@ def iter_steps(
         fresh = True  # the first frame was captured for preflight; step 1 uses it
         while True:
             step = len(history) + 1
-            if step > limits.max_steps:
-                result = _result(
-                    "max_steps", history, f"stopped after {limits.max_steps} steps without done"
-                )
-                return result
-            if clock() - started > limits.max_seconds:
-                result = _result(
-                    "timeout", history, f"stopped at the time budget of {limits.max_seconds:g} s"
-                )
+            spent = _over_budget(limits, step, clock() - started)
+            if spent is not None:
+                result = _result(spent[0], history, spent[1])
                 return result
             t0 = time.perf_counter()
             if not fresh:
@@ -154,6 +148,15 @@ def iter_steps(
     finally:
         if log is not None:
             log.finish(result)
+
+
+def _over_budget(limits: Limits, step: int, elapsed: float) -> tuple[str, str] | None:
+    """(status, message) when step ``step`` may not start: a budget of Safety is spent."""
+    if step > limits.max_steps:
+        return "max_steps", f"stopped after {limits.max_steps} steps without done"
+    if elapsed > limits.max_seconds:
+        return "timeout", f"stopped at the time budget of {limits.max_seconds:g} s"
+    return None
 
 
 def _result(

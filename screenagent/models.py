@@ -141,12 +141,16 @@ def json_object(text: str) -> Any:
         if start < 0 or end <= start:
             raise InvalidOutput("answer with one JSON object and nothing else", raw=text)
         body = text[start : end + 1]
+    return loads(body, raw=text, what="the JSON cannot be read")
+
+
+def loads(body: str, *, raw: str, what: str) -> Any:
+    """``json.loads`` for model answers: a syntax error is an InvalidOutput that starts with
+    ``what`` (fed back to the model), never an exception of the json module."""
     try:
         return json.loads(body)
     except json.JSONDecodeError as exc:
-        raise InvalidOutput(
-            f"the JSON cannot be read: {exc.msg} at column {exc.colno}", raw=text
-        ) from None
+        raise InvalidOutput(f"{what}: {exc.msg} at column {exc.colno}", raw=raw) from None
 
 
 # --- models as one object --------------------------------------------------------------------

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
+from typing_extensions import TypedDict, Unpack
 
 from .agent import LoopSettings
 from .errors import ConfigError, DisplayError, UserError
@@ -34,9 +35,21 @@ from .safety import Safety
 from .screen import SettleConfig
 from .steplog import RunResult, StepInfo, StepLog, StepRecord
 from .steps import model as m
+from .steps.failures import RunStopped, StepFailed
 from .steps.model import StepSpec
-from .steps.runner import RunStopped, StepFailed, StepRunner, Timeouts
+from .steps.runner import StepRunner, Timeouts
 from .steps.text import parse_task
+
+
+class StepOptions(TypedDict, total=False):
+    """Options every step method takes."""
+
+    timeout: float | None
+    """Seconds to wait for the target or the condition (default: by kind of step)."""
+    optional: bool
+    """A failure skips the step instead of failing."""
+    soft: bool
+    """A failure is recorded and the steps go on."""
 
 
 class AppNotReady(UserError):
@@ -64,7 +77,7 @@ class Session:
         timeouts: Seconds per kind of step (actions, assertions, optional steps, waits).
         model: A `Model` (`load_model`) that grounds targets OCR cannot find and judges
             ``expect`` statements.
-        cache: A grounding cache (`screenagent.testing.cache.GroundingCache`).
+        cache: A grounding cache (`screenagent.grounding.cache.GroundingCache`).
         run_dir: Write the step log exactly here.
         runs_root: Write the step log to a new timestamped folder of this one.
         on_record: Sees each step-log record as it is written.
@@ -326,91 +339,72 @@ class Session:
         return RunResult(status=status, steps=len(runner.records) - n0,  # type: ignore[arg-type]
                          message=self.safety.redact(message) if message else None, answer=answer)  # fmt: skip
 
-    def _opts(self, timeout: float | None, optional: bool, soft: bool) -> dict[str, Any]:
-        return {"timeout": timeout, "optional": optional, "soft": soft}
+    def _do(self, step: type[StepSpec], **fields: Any) -> StepInfo:
+        """Run one step of this kind, built from the method's arguments."""
+        return self.run(step.model_validate(fields))
 
-    def click(self, target: str, *, timeout: float | None = None, optional: bool = False,
-              soft: bool = False) -> StepInfo:  # fmt: skip
-        """Click the target (waits for it, up to ``timeout`` seconds)."""
-        return self.run(m.ClickStep(target=target, **self._opts(timeout, optional, soft)))
+    def click(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        """Click the target (waits for it to appear, up to the action timeout)."""
+        return self._do(m.ClickStep, target=target, **opts)
 
-    def double_click(self, target: str, *, timeout: float | None = None, optional: bool = False,
-                     soft: bool = False) -> StepInfo:  # fmt: skip
-        return self.run(m.DoubleClickStep(target=target, **self._opts(timeout, optional, soft)))
+    def double_click(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        return self._do(m.DoubleClickStep, target=target, **opts)
 
-    def right_click(self, target: str, *, timeout: float | None = None, optional: bool = False,
-                    soft: bool = False) -> StepInfo:  # fmt: skip
-        return self.run(m.RightClickStep(target=target, **self._opts(timeout, optional, soft)))
+    def right_click(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        return self._do(m.RightClickStep, target=target, **opts)
 
-    def hover(self, target: str, *, timeout: float | None = None, optional: bool = False,
-              soft: bool = False) -> StepInfo:  # fmt: skip
-        return self.run(m.HoverStep(target=target, **self._opts(timeout, optional, soft)))
+    def hover(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        return self._do(m.HoverStep, target=target, **opts)
 
     def type(self, text: str, *, into: str | None = None, clear: bool | None = None,
-             enter: bool = False, secret: bool = False, timeout: float | None = None,
-             optional: bool = False, soft: bool = False) -> StepInfo:  # fmt: skip
+             enter: bool = False, secret: bool = False, **opts: Unpack[StepOptions]) -> StepInfo:  # fmt: skip
         """Type text (into the field a target names: clicked, emptied first unless
         ``clear=False``); ``secret`` text never reaches a log."""
-        return self.run(m.TypeStep(text=text, into=into, clear=clear, enter=enter, secret=secret,
-                                   **self._opts(timeout, optional, soft)))  # fmt: skip
+        return self._do(m.TypeStep, text=text, into=into, clear=clear, enter=enter, secret=secret,
+                        **opts)  # fmt: skip
 
-    def press(self, keys: str, *, times: int = 1, timeout: float | None = None,
-              optional: bool = False, soft: bool = False) -> StepInfo:  # fmt: skip
+    def press(self, keys: str, *, times: int = 1, **opts: Unpack[StepOptions]) -> StepInfo:
         """Press a key or a chord (``"enter"``, ``"ctrl+s"``), ``times`` times."""
-        return self.run(m.PressStep(keys=keys, times=times, **self._opts(timeout, optional, soft)))
+        return self._do(m.PressStep, keys=keys, times=times, **opts)
 
     def scroll(self, direction: str = "down", *, amount: int = 3, in_: str | None = None,
-               timeout: float | None = None, optional: bool = False,
-               soft: bool = False) -> StepInfo:  # fmt: skip
-        return self.run(m.ScrollStep.model_validate(
-            {"direction": direction, "amount": amount, "in": in_, **self._opts(timeout, optional, soft)}))  # fmt: skip
+               **opts: Unpack[StepOptions]) -> StepInfo:  # fmt: skip
+        return self._do(m.ScrollStep, direction=direction, amount=amount, in_=in_, **opts)
 
-    def drag(self, from_: str, to: str, *, timeout: float | None = None, optional: bool = False,
-             soft: bool = False) -> StepInfo:  # fmt: skip
-        return self.run(m.DragStep.model_validate(
-            {"from": from_, "to": to, **self._opts(timeout, optional, soft)}))  # fmt: skip
+    def drag(self, from_: str, to: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        return self._do(m.DragStep, from_=from_, to=to, **opts)
 
     def sleep(self, seconds: float) -> StepInfo:
         """A fixed wait (prefer `wait_for` / `wait_until_gone`)."""
-        return self.run(m.SleepStep(seconds=seconds))
+        return self._do(m.SleepStep, seconds=seconds)
 
-    def wait_for(self, target: str, *, timeout: float | None = None, optional: bool = False,
-                 soft: bool = False) -> StepInfo:  # fmt: skip
-        return self.run(m.WaitForStep(target=target, **self._opts(timeout, optional, soft)))
+    def wait_for(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        return self._do(m.WaitForStep, target=target, **opts)
 
-    def wait_until_gone(self, target: str, *, timeout: float | None = None,
-                        optional: bool = False, soft: bool = False) -> StepInfo:  # fmt: skip
-        return self.run(m.WaitUntilGoneStep(target=target, **self._opts(timeout, optional, soft)))
+    def wait_until_gone(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        return self._do(m.WaitUntilGoneStep, target=target, **opts)
 
-    def expect_visible(self, target: str, *, timeout: float | None = None,
-                       optional: bool = False, soft: bool = False) -> StepInfo:  # fmt: skip
-        return self.run(m.ExpectVisibleStep(target=target, **self._opts(timeout, optional, soft)))
+    def expect_visible(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        return self._do(m.ExpectVisibleStep, target=target, **opts)
 
-    def expect_not_visible(self, target: str, *, timeout: float | None = None,
-                           optional: bool = False, soft: bool = False) -> StepInfo:  # fmt: skip
-        return self.run(m.ExpectNotVisibleStep(target=target,
-                                               **self._opts(timeout, optional, soft)))  # fmt: skip
+    def expect_not_visible(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        return self._do(m.ExpectNotVisibleStep, target=target, **opts)
 
     def expect_text(self, *, in_: str | None = None, equals: str | None = None,
                     contains: str | None = None, matches: str | None = None,
-                    timeout: float | None = None, optional: bool = False,
-                    soft: bool = False) -> StepInfo:  # fmt: skip
+                    **opts: Unpack[StepOptions]) -> StepInfo:  # fmt: skip
         """The text (of the line holding ``in_``, or of the screen) equals / contains /
         matches; polled until the deadline."""
-        return self.run(m.ExpectTextStep.model_validate(
-            {"in": in_, "equals": equals, "contains": contains, "matches": matches,
-             **self._opts(timeout, optional, soft)}))  # fmt: skip
+        return self._do(m.ExpectTextStep, in_=in_, equals=equals, contains=contains,
+                        matches=matches, **opts)  # fmt: skip
 
     def expect_no_errors(self, *, warnings: bool = False, ignore: str | None = None,
-                         timeout: float | None = None, optional: bool = False,
-                         soft: bool = False) -> StepInfo:  # fmt: skip
-        return self.run(m.ExpectNoErrorsStep(warnings=warnings, ignore=ignore,
-                                             **self._opts(timeout, optional, soft)))  # fmt: skip
+                         **opts: Unpack[StepOptions]) -> StepInfo:  # fmt: skip
+        return self._do(m.ExpectNoErrorsStep, warnings=warnings, ignore=ignore, **opts)
 
-    def expect(self, statement: str, *, timeout: float | None = None, optional: bool = False,
-               soft: bool = False) -> StepInfo:  # fmt: skip
+    def expect(self, statement: str, **opts: Unpack[StepOptions]) -> StepInfo:
         """A statement in words, judged by the session's model."""
-        return self.run(m.ExpectStep(statement=statement, **self._opts(timeout, optional, soft)))
+        return self._do(m.ExpectStep, statement=statement, **opts)
 
     def read(self, target: str, *, timeout: float | None = None) -> str:
         """The line of text holding the target."""

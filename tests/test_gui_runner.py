@@ -19,7 +19,7 @@ from PIL import Image
 from screenagent.display import VirtualDisplay
 from screenagent.geometry import Box
 from screenagent.grounding import Grounding
-from screenagent.testing.cache import GroundingCache
+from screenagent.grounding.cache import GroundingCache
 from screenagent.testing.spec import TestFileError, load_test_file, parse_duration
 
 DATA = ROOT / "tests" / "gui_data"

@@ -65,20 +65,11 @@ def test_report_replay_and_reground(
     )
     for src in re.findall(r'src="([^"]+)"', page):
         assert (run_dir / src).is_file(), src
-    if CHROMIUM:
-        dom = headless(html_path, tmp_path / "profile", "--virtual-time-budget=10000", "--dump-dom")
-        body = re.search(r"<body[^>]*>", dom.stdout)
-        assert body, dom.stderr[-2000:]
-        total = re.search(r'data-images-total="(\d+)"', body.group(0))
-        loaded = re.search(r'data-images-loaded="(\d+)"', body.group(0))
-        assert total and loaded and total.group(1) == loaded.group(1) == str(2 * len(steps)), (
-            body.group(0)
-        )
-        shot = tmp_path / "page.png"
-        headless(html_path, tmp_path / "profile", "--window-size=1280,1600", f"--screenshot={shot}")
-        with Image.open(shot) as png:
-            assert png.size == (1280, 1600)
-            assert max(ImageStat.Stat(png.convert("L")).stddev) > 20, "the page rendered blank"
+    # every record's picture exists and is cropped to the window (smaller than the frame)
+    crops = re.findall(r'src="(report/step-\d+\.jpg)"', page)
+    assert len(crops) == len([s for s in steps if s.frame])
+    with Image.open(run_dir / crops[0]) as crop, Image.open(run_dir / steps[0].frame) as frame:
+        assert crop.width < frame.width and crop.height < frame.height
 
     # -- replay on a fresh app in the same place reproduces the final state ---------------------
     demo_app.proc.terminate()
@@ -120,6 +111,40 @@ def test_report_replay_and_reground(
     )
     assert proc.returncode == 0, proc.stderr
     assert _final(moved.wait_for(lambda s: s["submitted"])) == expected
+
+
+def assert_renders(html_path: Path, tmp_path: Path) -> int:
+    """Open the page in headless Chromium: every image loads and the page is not blank.
+    Returns the number of images."""
+    dom = headless(html_path, tmp_path / "profile", "--virtual-time-budget=10000", "--dump-dom")
+    body = re.search(r"<body[^>]*>", dom.stdout)
+    assert body, dom.stderr[-2000:]
+    total = re.search(r'data-images-total="(\d+)"', body.group(0))
+    loaded = re.search(r'data-images-loaded="(\d+)"', body.group(0))
+    assert total and loaded and total.group(1) == loaded.group(1), body.group(0)
+    shot = tmp_path / "page.png"
+    headless(html_path, tmp_path / "profile", "--window-size=1280,1600", f"--screenshot={shot}")
+    with Image.open(shot) as png:
+        assert png.size == (1280, 1600)
+        assert max(ImageStat.Stat(png.convert("L")).stddev) > 20, "the page rendered blank"
+    return int(total.group(1))
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="chromium is not installed (.ci/setup.sh installs it)")
+def test_the_report_renders_in_a_browser(
+    demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    name = demo_app.center("name")
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps([{"action": "click", "x": name[0], "y": name[1]},
+                                  {"action": "type", "text": "Ada"}]))  # fmt: skip
+    run_dir = tmp_path / "run"
+    proc = cli("run", "fill", "--script", str(script), "--run-dir", str(run_dir), "--report",
+               env=dict(xdisplay.env))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    steps = load_run(run_dir).steps
+    # per record: the crop and its film-strip thumbnail; per action step: the screen after
+    assert assert_renders(run_dir / "report.html", tmp_path) >= 2 * len(steps)
 
 
 def test_secrets_stay_out_of_the_report(

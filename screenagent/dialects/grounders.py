@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -317,66 +318,7 @@ def parse_cogagent(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
         x1, y1, x2, y2 = (int(g) for g in b.groups())  # int(): leading zeros such as 086
         at = ((x1 + x2) / 2, (y1 + y2) / 2)
 
-    def need_box() -> tuple[float, float]:
-        if at is None:
-            raise InvalidOutput(f"{op} needs box=[[x1,y1,x2,y2]] (thousandths)", raw=text)
-        return at
-
-    acts: list[ModelAction] = []
-    clicks = {"CLICK": ("left", 1), "DOUBLE_CLICK": ("left", 2), "RIGHT_CLICK": ("right", 1)}
-    if op in clicks:
-        button, n = clicks[op]
-        acts.append(_click(*need_box(), space, button=button, clicks=n))
-    elif op == "HOVER":
-        x, y = need_box()
-        acts.append(ModelAction(data={"action": "move", "x": x, "y": y}, space=space))
-    elif op == "TYPE":
-        value = _cog_str(args, "text")
-        if not value:
-            raise InvalidOutput("TYPE needs text='...'", raw=text)
-        if at is not None:
-            acts.append(_click(*at, space))
-        acts.append(ModelAction(data={"action": "type", "text": value}))
-    elif op.startswith("SCROLL_"):
-        direction = op.removeprefix("SCROLL_").lower()
-        steps = re.search(r"step_count\s*=\s*(\d+)", args)
-        data = {
-            "action": "scroll",
-            "direction": direction,
-            "amount": int(steps.group(1)) if steps else 5,
-        }
-        if at is not None:
-            acts.append(ModelAction(data={**data, "x": at[0], "y": at[1]}, space=space))
-        else:
-            acts.append(ModelAction(data=data))
-    elif op == "KEY_PRESS":
-        key = _cog_str(args, "key")
-        if not key:
-            raise InvalidOutput("KEY_PRESS needs key='...'", raw=text)
-        acts.append(
-            ModelAction(data={"action": "key", "keys": [_cog_key(k) for k in split_keys(key)]})
-        )
-    elif op == "GESTURE":
-        held: list[str] = []
-        combo: list[str] = []
-        for kind, key in re.findall(
-            r"(KEY_DOWN|KEY_PRESS|KEY_UP)\(key=['\"]([^'\"]+)['\"]\)", args
-        ):
-            if kind == "KEY_DOWN":
-                held.append(_cog_key(key))
-            elif kind == "KEY_PRESS":
-                combo.append(_cog_key(key))
-        if not combo and not held:
-            raise InvalidOutput("GESTURE holds no key presses", raw=text)
-        acts.append(ModelAction(data={"action": "key", "keys": held + combo}))
-    elif op == "END":
-        acts.append(done(True))
-    else:
-        raise InvalidOutput(
-            f"{op} is not supported here; use CLICK, DOUBLE_CLICK, RIGHT_CLICK, HOVER, TYPE, "
-            "SCROLL_*, KEY_PRESS, GESTURE or END",
-            raw=text,
-        )
+    acts = _cog_actions(op, args, at, space, text)
     return ParsedAnswer(thought=thought, actions=tuple(acts))
 
 
@@ -393,3 +335,82 @@ def cogagent_agent(task: str, history: str, size: tuple[int, int]) -> Prompt:
 
 def cogagent_grounding(target: str, size: tuple[int, int]) -> Prompt:
     return cogagent_agent(f"Click {target}", "", size)
+
+
+_CogAct = Callable[[str, "tuple[float, float] | None", ModelSpace, str], "list[ModelAction]"]
+
+
+def _cog_box(op: str, at: tuple[float, float] | None, text: str) -> tuple[float, float]:
+    if at is None:
+        raise InvalidOutput(f"{op} needs box=[[x1,y1,x2,y2]] (thousandths)", raw=text)
+    return at
+
+
+def _cog_clicks(op: str) -> _CogAct:
+    button, n = {"CLICK": ("left", 1), "DOUBLE_CLICK": ("left", 2), "RIGHT_CLICK": ("right", 1)}[op]
+    return lambda args, at, space, text: [
+        _click(*_cog_box(op, at, text), space, button=button, clicks=n)
+    ]
+
+
+def _cog_hover(args: str, at: tuple[float, float] | None, space: ModelSpace, text: str) -> list[ModelAction]:
+    x, y = _cog_box("HOVER", at, text)
+    return [ModelAction(data={"action": "move", "x": x, "y": y}, space=space)]
+
+
+def _cog_type(args: str, at: tuple[float, float] | None, space: ModelSpace, text: str) -> list[ModelAction]:
+    value = _cog_str(args, "text")
+    if not value:
+        raise InvalidOutput("TYPE needs text='...'", raw=text)
+    first = [_click(*at, space)] if at is not None else []
+    return [*first, ModelAction(data={"action": "type", "text": value})]
+
+
+def _cog_scroll(op: str) -> _CogAct:
+    def scroll(args: str, at: tuple[float, float] | None, space: ModelSpace, text: str) -> list[ModelAction]:
+        steps = re.search(r"step_count\s*=\s*(\d+)", args)
+        data: dict[str, Any] = {"action": "scroll", "direction": op.removeprefix("SCROLL_").lower(),
+                                "amount": int(steps.group(1)) if steps else 5}  # fmt: skip
+        if at is not None:
+            return [ModelAction(data={**data, "x": at[0], "y": at[1]}, space=space)]
+        return [ModelAction(data=data)]
+
+    return scroll
+
+
+def _cog_key_press(args: str, at: tuple[float, float] | None, space: ModelSpace, text: str) -> list[ModelAction]:
+    key = _cog_str(args, "key")
+    if not key:
+        raise InvalidOutput("KEY_PRESS needs key='...'", raw=text)
+    return [ModelAction(data={"action": "key", "keys": [_cog_key(k) for k in split_keys(key)]})]
+
+
+def _cog_gesture(args: str, at: tuple[float, float] | None, space: ModelSpace, text: str) -> list[ModelAction]:
+    pressed = re.findall(r"(KEY_DOWN|KEY_PRESS|KEY_UP)\(key=['\"]([^'\"]+)['\"]\)", args)
+    held = [_cog_key(key) for kind, key in pressed if kind == "KEY_DOWN"]
+    combo = [_cog_key(key) for kind, key in pressed if kind == "KEY_PRESS"]
+    if not combo and not held:
+        raise InvalidOutput("GESTURE holds no key presses", raw=text)
+    return [ModelAction(data={"action": "key", "keys": held + combo})]
+
+
+_COG_OPS: dict[str, _CogAct] = {
+    "CLICK": _cog_clicks("CLICK"), "DOUBLE_CLICK": _cog_clicks("DOUBLE_CLICK"),
+    "RIGHT_CLICK": _cog_clicks("RIGHT_CLICK"), "HOVER": _cog_hover, "TYPE": _cog_type,
+    "KEY_PRESS": _cog_key_press, "GESTURE": _cog_gesture,
+    "END": lambda args, at, space, text: [done(True)],
+}  # fmt: skip
+
+
+def _cog_actions(
+    op: str, args: str, at: tuple[float, float] | None, space: ModelSpace, text: str
+) -> list[ModelAction]:
+    """One CogAgent operation -> actions."""
+    act = _COG_OPS.get(op) or (_cog_scroll(op) if op.startswith("SCROLL_") else None)
+    if act is None:
+        raise InvalidOutput(
+            f"{op} is not supported here; use CLICK, DOUBLE_CLICK, RIGHT_CLICK, HOVER, TYPE, "
+            "SCROLL_*, KEY_PRESS, GESTURE or END",
+            raw=text,
+        )
+    return act(args, at, space, text)

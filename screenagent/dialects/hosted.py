@@ -8,11 +8,12 @@ bare action. Coordinates are pixels of the screenshot that was sent.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import InvalidOutput
 from ..geometry import ModelSpace
+from ..models import loads
 from .base import ModelAction, ParsedAnswer, Prompt, done, number, scroll_amount
 
 
@@ -20,12 +21,7 @@ def _load(text: str) -> Any:
     body = text.strip()
     if body.startswith("```"):
         body = body.strip("`").removeprefix("json").strip()
-    try:
-        return json.loads(body)
-    except json.JSONDecodeError as exc:
-        raise InvalidOutput(
-            f"expected the API's JSON (a message, a tool call or an action): {exc.msg}", raw=text
-        ) from None
+    return loads(body, raw=text, what="expected the API's JSON (a message, a tool call or an action)")
 
 
 def _point(value: Any, what: str) -> tuple[float, float]:
@@ -71,93 +67,97 @@ def _xdotool_keys(text: str) -> list[list[str]]:
     return [[k for k in press.split("+") if k] for press in text.split() if press.strip("+")]
 
 
-def parse_anthropic(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
-    space = ModelSpace.pixels(*model_size)
-    thought, inputs = _anthropic_inputs(_load(text))
-    if not inputs:
-        raise InvalidOutput("the answer holds no computer tool call", raw=text)
-    out: list[ModelAction] = []
-    pointer: tuple[float, float] | None = None
+_ANTHROPIC_CLICKS = {"left_click": ("left", 1), "right_click": ("right", 1),
+                     "middle_click": ("middle", 1), "double_click": ("left", 2),
+                     "triple_click": ("left", 3)}  # fmt: skip
 
-    def at(args: dict[str, Any], action: str) -> tuple[float, float]:
-        nonlocal pointer
+
+class _AnthropicReader:
+    """Turns the computer tool's inputs into actions; remembers where the pointer is (a click
+    without a coordinate clicks where the last mouse_move left it)."""
+
+    def __init__(self, space: ModelSpace, raw: str) -> None:
+        self.space = space
+        self.raw = raw
+        self.pointer: tuple[float, float] | None = None
+
+    def at(self, args: dict[str, Any], action: str) -> tuple[float, float]:
         if args.get("coordinate") is not None:
-            pointer = _point(args["coordinate"], f"{action}.coordinate")
-        if pointer is None:
-            raise InvalidOutput(
-                f"{action} without a coordinate and no earlier mouse_move", raw=text
-            )
-        return pointer
+            self.pointer = _point(args["coordinate"], f"{action}.coordinate")
+        if self.pointer is None:
+            raise InvalidOutput(f"{action} without a coordinate and no earlier mouse_move",
+                                raw=self.raw)  # fmt: skip
+        return self.pointer
 
-    clicks = {"left_click": ("left", 1), "right_click": ("right", 1), "middle_click": ("middle", 1),
-              "double_click": ("left", 2), "triple_click": ("left", 3)}  # fmt: skip
-    for args in inputs:
+    def click(self, args: dict[str, Any], action: str) -> list[ModelAction]:
+        button, n = _ANTHROPIC_CLICKS[action]
+        x, y = self.at(args, action)
+        mods = [k for k in str(args.get("text") or args.get("key") or "").split("+") if k]
+        data: dict[str, Any] = {"action": "click", "x": x, "y": y, "button": button, "clicks": n}
+        if mods:
+            data["modifiers"] = mods
+        return [ModelAction(data=data, space=self.space)]
+
+    def mouse_move(self, args: dict[str, Any], action: str) -> list[ModelAction]:
+        x, y = self.at(args, action)
+        return [ModelAction(data={"action": "move", "x": x, "y": y}, space=self.space)]
+
+    def left_click_drag(self, args: dict[str, Any], action: str) -> list[ModelAction]:
+        start = args.get("start_coordinate")
+        sx, sy = _point(start, "start_coordinate") if start is not None else self.at({}, action)
+        tx, ty = _point(args.get("coordinate"), "left_click_drag.coordinate")
+        self.pointer = (tx, ty)
+        data = {"action": "drag", "x": sx, "y": sy, "to_x": tx, "to_y": ty}
+        return [ModelAction(data=data, space=self.space)]
+
+    def key(self, args: dict[str, Any], action: str) -> list[ModelAction]:
+        if not args.get("text"):
+            raise InvalidOutput("key needs text such as 'ctrl+s'", raw=self.raw)
+        return [ModelAction(data={"action": "key", "keys": combo})
+                for combo in _xdotool_keys(str(args["text"]))]  # fmt: skip
+
+    def type(self, args: dict[str, Any], action: str) -> list[ModelAction]:
+        return [ModelAction(data={"action": "type", "text": str(args.get("text", ""))})]
+
+    def scroll(self, args: dict[str, Any], action: str) -> list[ModelAction]:
+        data = {"action": "scroll", "direction": str(args.get("scroll_direction", "down")),
+                "amount": scroll_amount(args.get("scroll_amount", 3))}  # fmt: skip
+        if args.get("coordinate") is None:
+            return [ModelAction(data=data)]
+        x, y = self.at(args, action)
+        return [ModelAction(data={**data, "x": x, "y": y}, space=self.space)]
+
+    def wait(self, args: dict[str, Any], action: str) -> list[ModelAction]:
+        seconds = number(args.get("duration", 1), "wait.duration")
+        return [ModelAction(data={"action": "wait", "seconds": seconds})]
+
+    def screenshot(self, args: dict[str, Any], action: str) -> list[ModelAction]:
+        return [ModelAction(data={"action": "wait", "seconds": 0})]  # every step captures anyway
+
+    def read(self, args: dict[str, Any]) -> list[ModelAction]:
         action = str(args.get("action", ""))
-        if action in clicks:
-            button, n = clicks[action]
-            x, y = at(args, action)
-            mods = [k for k in str(args.get("text") or args.get("key") or "").split("+") if k]
-            data: dict[str, Any] = {
-                "action": "click",
-                "x": x,
-                "y": y,
-                "button": button,
-                "clicks": n,
-            }
-            if mods:
-                data["modifiers"] = mods
-            out.append(ModelAction(data=data, space=space))
-        elif action == "mouse_move":
-            x, y = at(args, action)
-            out.append(ModelAction(data={"action": "move", "x": x, "y": y}, space=space))
-        elif action == "left_click_drag":
-            sx, sy = (
-                _point(args["start_coordinate"], "start_coordinate")
-                if args.get("start_coordinate") is not None
-                else at({}, action)
-            )
-            tx, ty = _point(args.get("coordinate"), "left_click_drag.coordinate")
-            pointer = (tx, ty)
-            out.append(
-                ModelAction(
-                    data={"action": "drag", "x": sx, "y": sy, "to_x": tx, "to_y": ty}, space=space
-                )
-            )
-        elif action == "key":
-            for combo in _xdotool_keys(str(args.get("text", ""))):
-                out.append(ModelAction(data={"action": "key", "keys": combo}))
-            if not args.get("text"):
-                raise InvalidOutput("key needs text such as 'ctrl+s'", raw=text)
-        elif action == "type":
-            out.append(ModelAction(data={"action": "type", "text": str(args.get("text", ""))}))
-        elif action == "scroll":
-            data = {"action": "scroll", "direction": str(args.get("scroll_direction", "down")),
-                    "amount": scroll_amount(args.get("scroll_amount", 3))}  # fmt: skip
-            if args.get("coordinate") is not None:
-                x, y = at(args, action)
-                out.append(ModelAction(data={**data, "x": x, "y": y}, space=space))
-            else:
-                out.append(ModelAction(data=data))
-        elif action == "wait":
-            out.append(
-                ModelAction(
-                    data={
-                        "action": "wait",
-                        "seconds": number(args.get("duration", 1), "wait.duration"),
-                    }
-                )
-            )
-        elif action == "screenshot":
-            out.append(
-                ModelAction(data={"action": "wait", "seconds": 0})
-            )  # every step captures anyway
-        else:
+        if action in _ANTHROPIC_CLICKS:
+            return self.click(args, action)
+        if action not in _ANTHROPIC_ACTIONS:
             raise InvalidOutput(
                 f"computer action {action!r} is not supported here (left_mouse_down/up, hold_key, "
                 "cursor_position and zoom have no equivalent); use clicks, mouse_move, "
                 "left_click_drag, key, type, scroll or wait",
-                raw=text,
+                raw=self.raw,
             )
+        return getattr(self, action)(args, action)
+
+
+_ANTHROPIC_ACTIONS = {"mouse_move", "left_click_drag", "key", "type", "scroll", "wait",
+                      "screenshot"}  # fmt: skip
+
+
+def parse_anthropic(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
+    thought, inputs = _anthropic_inputs(_load(text))
+    if not inputs:
+        raise InvalidOutput("the answer holds no computer tool call", raw=text)
+    reader = _AnthropicReader(ModelSpace.pixels(*model_size), text)
+    out = [action for args in inputs for action in reader.read(args)]
     return ParsedAnswer(thought=thought, actions=tuple(out))
 
 
@@ -206,6 +206,67 @@ def _openai_actions(obj: Any) -> tuple[list[dict[str, Any]], str | None]:
     return out, message
 
 
+def _xy(a: dict[str, Any], kind: str) -> tuple[float, float]:
+    return _point([a.get("x"), a.get("y")], f"{kind} x, y")
+
+
+def _oa_click(a: dict[str, Any], kind: str, space: ModelSpace, raw: str) -> list[ModelAction]:
+    button = str(a.get("button", "left"))
+    if button not in ("left", "right", "wheel", "middle"):
+        raise InvalidOutput(f"click button {button!r} is not supported (left, right, wheel)", raw=raw)
+    x, y = _xy(a, kind)
+    return [ModelAction(data={"action": "click", "x": x, "y": y,
+                              "button": "middle" if button == "wheel" else button,
+                              "clicks": 2 if kind == "double_click" else 1}, space=space)]  # fmt: skip
+
+
+def _oa_move(a: dict[str, Any], kind: str, space: ModelSpace, raw: str) -> list[ModelAction]:
+    x, y = _xy(a, kind)
+    return [ModelAction(data={"action": "move", "x": x, "y": y}, space=space)]
+
+
+def _oa_drag(a: dict[str, Any], kind: str, space: ModelSpace, raw: str) -> list[ModelAction]:
+    path = a.get("path")
+    if not isinstance(path, list) or len(path) < 2 or not all(isinstance(p, dict) for p in path):
+        raise InvalidOutput("drag.path must list at least two {x, y} points", raw=raw)
+    (sx, sy), (tx, ty) = _xy(path[0], "drag.path"), _xy(path[-1], "drag.path")
+    return [ModelAction(data={"action": "drag", "x": sx, "y": sy, "to_x": tx, "to_y": ty},
+                        space=space)]  # fmt: skip
+
+
+def _oa_scroll(a: dict[str, Any], kind: str, space: ModelSpace, raw: str) -> list[ModelAction]:
+    x, y = _xy(a, kind)
+    sx, sy = a.get("scroll_x") or 0, a.get("scroll_y") or 0
+    if not isinstance(sx, (int, float)) or not isinstance(sy, (int, float)):
+        raise InvalidOutput("scroll_x and scroll_y must be numbers", raw=raw)
+    if not sx and not sy:
+        raise InvalidOutput("scroll with scroll_x = scroll_y = 0", raw=raw)
+    out = []
+    # positive scroll_y scrolls down (the page moves up)
+    for amount, direction in ((sy, "down" if sy > 0 else "up"), (sx, "right" if sx > 0 else "left")):
+        if amount:
+            out.append(ModelAction(data={"action": "scroll", "x": x, "y": y, "direction": direction,
+                                         "amount": scroll_amount(abs(amount) / 100)}, space=space))  # fmt: skip
+    return out
+
+
+def _oa_keypress(a: dict[str, Any], kind: str, space: ModelSpace, raw: str) -> list[ModelAction]:
+    keys = a.get("keys")
+    if not isinstance(keys, list) or not keys:
+        raise InvalidOutput("keypress.keys must be a non-empty list", raw=raw)
+    return [ModelAction(data={"action": "key", "keys": [str(k) for k in keys]})]
+
+
+_OpenAIAct = Callable[[dict[str, Any], str, ModelSpace, str], "list[ModelAction]"]
+_OPENAI_ACTIONS: dict[str, _OpenAIAct] = {
+    "click": _oa_click, "double_click": _oa_click, "move": _oa_move, "drag": _oa_drag,
+    "scroll": _oa_scroll, "keypress": _oa_keypress,
+    "type": lambda a, k, s, r: [ModelAction(data={"action": "type", "text": str(a.get("text", ""))})],
+    "wait": lambda a, k, s, r: [ModelAction(data={"action": "wait", "seconds": 1.0})],
+    "screenshot": lambda a, k, s, r: [ModelAction(data={"action": "wait", "seconds": 0})],
+}  # fmt: skip
+
+
 def parse_openai(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
     space = ModelSpace.pixels(*model_size)
     actions, message = _openai_actions(_load(text))
@@ -214,72 +275,12 @@ def parse_openai(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
             return ParsedAnswer(thought=None, actions=(done(True, message or None),))
         raise InvalidOutput("the answer holds no computer_call action", raw=text)
     out: list[ModelAction] = []
-
-    def xy(a: dict[str, Any], kind: str) -> tuple[float, float]:
-        return _point([a.get("x"), a.get("y")], f"{kind} x, y")
-
     for a in actions:
         kind = str(a.get("type", ""))
-        if kind in ("click", "double_click"):
-            button = str(a.get("button", "left"))
-            if button not in ("left", "right", "wheel", "middle"):
-                raise InvalidOutput(
-                    f"click button {button!r} is not supported (left, right, wheel)", raw=text
-                )
-            x, y = xy(a, kind)
-            out.append(ModelAction(data={"action": "click", "x": x, "y": y,
-                                         "button": "middle" if button == "wheel" else button,
-                                         "clicks": 2 if kind == "double_click" else 1}, space=space))  # fmt: skip
-        elif kind == "move":
-            x, y = xy(a, kind)
-            out.append(ModelAction(data={"action": "move", "x": x, "y": y}, space=space))
-        elif kind == "drag":
-            path = a.get("path")
-            if (
-                not isinstance(path, list)
-                or len(path) < 2
-                or not all(isinstance(p, dict) for p in path)
-            ):
-                raise InvalidOutput("drag.path must list at least two {x, y} points", raw=text)
-            (sx, sy), (tx, ty) = xy(path[0], "drag.path"), xy(path[-1], "drag.path")
-            out.append(
-                ModelAction(
-                    data={"action": "drag", "x": sx, "y": sy, "to_x": tx, "to_y": ty}, space=space
-                )
-            )
-        elif kind == "scroll":
-            x, y = xy(a, kind)
-            sx, sy = a.get("scroll_x") or 0, a.get("scroll_y") or 0
-            if not isinstance(sx, (int, float)) or not isinstance(sy, (int, float)):
-                raise InvalidOutput("scroll_x and scroll_y must be numbers", raw=text)
-            if sy:  # positive scroll_y scrolls down (the page moves up)
-                out.append(ModelAction(data={"action": "scroll", "x": x, "y": y, "direction": "down" if sy > 0 else "up",
-                                             "amount": scroll_amount(abs(sy) / 100)}, space=space))  # fmt: skip
-            if sx:
-                out.append(ModelAction(data={"action": "scroll", "x": x, "y": y, "direction": "right" if sx > 0 else "left",
-                                             "amount": scroll_amount(abs(sx) / 100)}, space=space))  # fmt: skip
-            if not sx and not sy:
-                raise InvalidOutput("scroll with scroll_x = scroll_y = 0", raw=text)
-        elif kind == "keypress":
-            keys = a.get("keys")
-            if not isinstance(keys, list) or not keys:
-                raise InvalidOutput("keypress.keys must be a non-empty list", raw=text)
-            out.append(
-                ModelAction(
-                    data={
-                        "action": "key",
-                        "keys": [str(k) for k in keys],
-                    }
-                )
-            )
-        elif kind == "type":
-            out.append(ModelAction(data={"action": "type", "text": str(a.get("text", ""))}))
-        elif kind == "wait":
-            out.append(ModelAction(data={"action": "wait", "seconds": 1.0}))
-        elif kind == "screenshot":
-            out.append(ModelAction(data={"action": "wait", "seconds": 0}))
-        else:
+        act = _OPENAI_ACTIONS.get(kind)
+        if act is None:
             raise InvalidOutput(f"unknown computer action type {kind!r}", raw=text)
+        out += act(a, kind, space, text)
     return ParsedAnswer(thought=None, actions=tuple(out))
 
 

@@ -117,77 +117,12 @@ class _Reader:
         self.pointer = at
 
     def read(self, name: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+        """One call of the answer's code -> actions (appended to ``self.actions``)."""
         short = name.split(".", 1)[1] if name.startswith("pyautogui.") else name
-        has_point = (bool(args) and not isinstance(args[0], str)) or "x" in kwargs
-        clicks = {"click": ("left", 1), "leftClick": ("left", 1), "doubleClick": ("left", 2),
-                  "tripleClick": ("left", 3), "computer.triple_click": ("left", 3),
-                  "rightClick": ("right", 1), "middleClick": ("middle", 1)}  # fmt: skip
-        if short in clicks:
-            button, n = clicks[short]
-            button = str(kwargs.get("button", button))
-            n = _count(kwargs.get("clicks", n), f"{short}: clicks", 3)
-            at = self.point(short, args, kwargs) if has_point else self.pointer
-            if at is None:
-                raise InvalidOutput(f"{short} without a point and no earlier moveTo", raw=name)
-            self.add({"action": "click", "button": button, "clicks": n}, at)
-        elif short == "moveTo":
-            self.add({"action": "move"}, self.point(short, args, kwargs))
-        elif short == "dragTo":
-            if self.pointer is None:
-                raise InvalidOutput(
-                    "dragTo drags from the pointer: moveTo the start first", raw=name
-                )
-            sx, sy, space = self.pointer
-            tx, ty, tspace = self.point(short, args, kwargs)
-            if tspace != space:
-                raise InvalidOutput("moveTo and dragTo points are in different spaces", raw=name)
-            if self.actions and self.actions[-1].data.get("action") == "move":
-                self.actions.pop()  # moveTo + dragTo is one drag
-            self.actions.append(
-                ModelAction(
-                    data={"action": "drag", "x": sx, "y": sy, "to_x": tx, "to_y": ty}, space=space
-                )
-            )
-            self.pointer = (tx, ty, tspace)
-        elif short in ("write", "typewrite"):
-            text = kwargs.get(
-                "message", kwargs.get("text", kwargs.get("content", args[0] if args else None))
-            )
-            if not isinstance(text, str) or not text:
-                raise InvalidOutput(f"{short}: message must be non-empty text", raw=name)
-            self.add({"action": "type", "text": text})
-        elif short == "press":
-            keys = key_names(kwargs.get("keys", args[0] if args else None), "press: keys")
-            presses = _count(kwargs.get("presses", 1), "press: presses", 10)
-            for key in keys * presses:
-                self.add({"action": "key", "keys": [key]})
-        elif short == "hotkey":
-            raw_keys = kwargs.get("keys", list(args))
-            keys = (
-                split_keys(raw_keys)
-                if isinstance(raw_keys, str)
-                else key_names(raw_keys, "hotkey: keys")
-            )
-            self.add({"action": "key", "keys": keys})
-        elif short in ("scroll", "hscroll"):
-            amount = number(
-                kwargs.get("clicks", kwargs.get("page", args[0] if args else None)),
-                f"{short}: amount",
-            )
-            if "page" in kwargs:
-                amount *= 10  # a page is about ten wheel clicks
-            if short == "scroll":
-                direction = "up" if amount > 0 else "down"  # pyautogui: positive scrolls up
-            else:
-                direction = "right" if amount > 0 else "left"
-            data = {"action": "scroll", "direction": direction, "amount": scroll_amount(amount)}
-            point_given = "x" in kwargs or len(args) >= 3
-            if point_given:
-                x = kwargs.get("x", args[1] if len(args) >= 3 else None)
-                y = kwargs.get("y", args[2] if len(args) >= 3 else None)
-                self.add(data, self.point(short, [], {"x": x, "y": y}))
-            else:
-                self.add(data)
+        if short in _CLICKS:
+            self._click(short, args, kwargs)
+        elif short in _CALLS:
+            getattr(self, _CALLS[short])(short, args, kwargs)
         elif name in ("computer.terminate", "terminate"):
             status = str(kwargs.get("status", args[0] if args else "success")).lower()
             answer = kwargs.get("answer")
@@ -203,6 +138,78 @@ class _Reader:
                 "write/press/hotkey/scroll or computer.terminate",
                 raw=name,
             )
+
+    def _click(self, short: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+        has_point = (bool(args) and not isinstance(args[0], str)) or "x" in kwargs
+        button, n = _CLICKS[short]
+        button = str(kwargs.get("button", button))
+        n = _count(kwargs.get("clicks", n), f"{short}: clicks", 3)
+        at = self.point(short, args, kwargs) if has_point else self.pointer
+        if at is None:
+            raise InvalidOutput(f"{short} without a point and no earlier moveTo", raw=short)
+        self.add({"action": "click", "button": button, "clicks": n}, at)
+
+    def _move(self, short: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+        self.add({"action": "move"}, self.point(short, args, kwargs))
+
+    def _drag(self, short: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+        if self.pointer is None:
+            raise InvalidOutput("dragTo drags from the pointer: moveTo the start first", raw=short)
+        sx, sy, space = self.pointer
+        tx, ty, tspace = self.point(short, args, kwargs)
+        if tspace != space:
+            raise InvalidOutput("moveTo and dragTo points are in different spaces", raw=short)
+        if self.actions and self.actions[-1].data.get("action") == "move":
+            self.actions.pop()  # moveTo + dragTo is one drag
+        self.actions.append(ModelAction(
+            data={"action": "drag", "x": sx, "y": sy, "to_x": tx, "to_y": ty}, space=space))  # fmt: skip
+        self.pointer = (tx, ty, tspace)
+
+    def _write(self, short: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+        text = kwargs.get(
+            "message", kwargs.get("text", kwargs.get("content", args[0] if args else None))
+        )
+        if not isinstance(text, str) or not text:
+            raise InvalidOutput(f"{short}: message must be non-empty text", raw=short)
+        self.add({"action": "type", "text": text})
+
+    def _press(self, short: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+        keys = key_names(kwargs.get("keys", args[0] if args else None), "press: keys")
+        presses = _count(kwargs.get("presses", 1), "press: presses", 10)
+        for key in keys * presses:
+            self.add({"action": "key", "keys": [key]})
+
+    def _hotkey(self, short: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+        raw_keys = kwargs.get("keys", list(args))
+        keys = (
+            split_keys(raw_keys) if isinstance(raw_keys, str) else key_names(raw_keys, "hotkey: keys")
+        )
+        self.add({"action": "key", "keys": keys})
+
+    def _scroll(self, short: str, args: list[Any], kwargs: dict[str, Any]) -> None:
+        amount = number(
+            kwargs.get("clicks", kwargs.get("page", args[0] if args else None)), f"{short}: amount"
+        )
+        if "page" in kwargs:
+            amount *= 10  # a page is about ten wheel clicks
+        if short == "scroll":
+            direction = "up" if amount > 0 else "down"  # pyautogui: positive scrolls up
+        else:
+            direction = "right" if amount > 0 else "left"
+        data = {"action": "scroll", "direction": direction, "amount": scroll_amount(amount)}
+        if "x" in kwargs or len(args) >= 3:
+            x = kwargs.get("x", args[1] if len(args) >= 3 else None)
+            y = kwargs.get("y", args[2] if len(args) >= 3 else None)
+            self.add(data, self.point(short, [], {"x": x, "y": y}))
+        else:
+            self.add(data)
+
+
+_CLICKS = {"click": ("left", 1), "leftClick": ("left", 1), "doubleClick": ("left", 2),
+           "tripleClick": ("left", 3), "computer.triple_click": ("left", 3),
+           "rightClick": ("right", 1), "middleClick": ("middle", 1)}  # fmt: skip
+_CALLS = {"moveTo": "_move", "dragTo": "_drag", "write": "_write", "typewrite": "_write",
+          "press": "_press", "hotkey": "_hotkey", "scroll": "_scroll", "hscroll": "_scroll"}  # fmt: skip
 
 
 def _thought(text: str) -> str | None:

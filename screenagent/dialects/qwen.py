@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import InvalidOutput
@@ -49,94 +50,84 @@ def _json_loose(text: str) -> Any:
     raise InvalidOutput(f"the answer's JSON cannot be read: {text[:200]!r}", raw=text)
 
 
-def _qwen_tool_action(
-    args: dict[str, Any], space: ModelSpace, last: list[float] | None
-) -> list[ModelAction]:
+def _coord(args: dict[str, Any], key: str = "coordinate") -> tuple[float, float]:
     action = str(args.get("action", ""))
+    value = args.get(key)
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise InvalidOutput(f"{action}: '{key}' must be [x, y], got {value!r}", raw=json.dumps(args))
+    return number(value[0], f"{action}: x"), number(value[1], f"{action}: y")
 
-    def coord(key: str = "coordinate") -> tuple[float, float]:
-        value = args.get(key)
-        if not isinstance(value, (list, tuple)) or len(value) != 2:
-            raise InvalidOutput(
-                f"{action}: '{key}' must be [x, y], got {value!r}", raw=json.dumps(args)
-            )
-        return number(value[0], f"{action}: x"), number(value[1], f"{action}: y")
 
-    clicks = {"left_click": ("left", 1), "click": ("left", 1), "right_click": ("right", 1),
-              "middle_click": ("middle", 1), "double_click": ("left", 2), "triple_click": ("left", 3)}  # fmt: skip
-    if action in clicks:
-        button, n = clicks[action]
-        x, y = coord()
-        return [
-            ModelAction(
-                data={"action": "click", "x": x, "y": y, "button": button, "clicks": n}, space=space
-            )
-        ]
-    if action == "mouse_move":
-        x, y = coord()
-        return [ModelAction(data={"action": "move", "x": x, "y": y}, space=space)]
-    if action == "left_click_drag":
+_QWEN_CLICKS = {"left_click": ("left", 1), "click": ("left", 1), "right_click": ("right", 1),
+                "middle_click": ("middle", 1), "double_click": ("left", 2),
+                "triple_click": ("left", 3)}  # fmt: skip
+
+
+def _qwen_drag(args: dict[str, Any], space: ModelSpace, last: list[float] | None) -> list[ModelAction]:
+    if args.get("action") == "swipe":
+        (x, y), (tx, ty) = _coord(args), _coord(args, "coordinate2")
+    else:  # left_click_drag: from where the pointer is
         if last is None:
             raise InvalidOutput("left_click_drag drags from the pointer: move the mouse first (mouse_move) "
                                 "in the same answer", raw=json.dumps(args))  # fmt: skip
-        x, y = coord()
-        return [
-            ModelAction(
-                data={"action": "drag", "x": last[0], "y": last[1], "to_x": x, "to_y": y},
-                space=space,
-            )
-        ]
-    if action == "swipe":
-        x, y = coord()
-        tx, ty = coord("coordinate2")
-        return [
-            ModelAction(
-                data={"action": "drag", "x": x, "y": y, "to_x": tx, "to_y": ty}, space=space
-            )
-        ]
-    if action == "key":
-        keys = args.get("keys", args.get("text"))
-        keys = split_keys(keys) if isinstance(keys, str) else key_names(keys, "key: keys")
-        return [ModelAction(data={"action": "key", "keys": keys})]
-    if action == "type":
-        return [ModelAction(data={"action": "type", "text": str(args.get("text", ""))})]
-    if action in ("scroll", "hscroll"):
-        amount = args.get("pixels", args.get("amount", 3))
-        try:
-            amount = float(amount)
-        except (TypeError, ValueError):
-            raise InvalidOutput(
-                f"{action}: 'pixels' must be a number", raw=json.dumps(args)
-            ) from None
-        if action == "scroll":
-            direction = "up" if amount > 0 else "down"
-        else:
-            direction = "right" if amount > 0 else "left"
-        data: dict[str, Any] = {
-            "action": "scroll",
-            "direction": direction,
-            "amount": scroll_amount(amount),
-        }
-        if args.get("coordinate") is not None:
-            data["x"], data["y"] = coord()
-            return [ModelAction(data=data, space=space)]
+        (x, y), (tx, ty) = (last[0], last[1]), _coord(args)
+    return [ModelAction(data={"action": "drag", "x": x, "y": y, "to_x": tx, "to_y": ty}, space=space)]
+
+
+def _qwen_scroll(args: dict[str, Any], space: ModelSpace, last: list[float] | None) -> list[ModelAction]:
+    action = str(args.get("action", ""))
+    try:
+        amount = float(args.get("pixels", args.get("amount", 3)))
+    except (TypeError, ValueError):
+        raise InvalidOutput(f"{action}: 'pixels' must be a number", raw=json.dumps(args)) from None
+    if action == "scroll":
+        direction = "up" if amount > 0 else "down"
+    else:
+        direction = "right" if amount > 0 else "left"
+    data: dict[str, Any] = {"action": "scroll", "direction": direction, "amount": scroll_amount(amount)}
+    if args.get("coordinate") is None:
         return [ModelAction(data=data)]
-    if action == "wait":
-        return [
-            ModelAction(
-                data={
-                    "action": "wait",
-                    "seconds": number(args["time"], "wait: time")
-                    if args.get("time") is not None
-                    else 1.0,
-                }
-            )
-        ]
-    if action == "terminate":
-        return [done(str(args.get("status", "success")).lower() == "success")]
-    if action == "answer":
-        return [done(True, str(args.get("text", "")) or None)]
-    raise InvalidOutput(f"unknown computer_use action {action!r}", raw=json.dumps(args))
+    data["x"], data["y"] = _coord(args)
+    return [ModelAction(data=data, space=space)]
+
+
+def _qwen_key(args: dict[str, Any], space: ModelSpace, last: list[float] | None) -> list[ModelAction]:
+    keys = args.get("keys", args.get("text"))
+    keys = split_keys(keys) if isinstance(keys, str) else key_names(keys, "key: keys")
+    return [ModelAction(data={"action": "key", "keys": keys})]
+
+
+def _qwen_wait(args: dict[str, Any], space: ModelSpace, last: list[float] | None) -> list[ModelAction]:
+    seconds = number(args["time"], "wait: time") if args.get("time") is not None else 1.0
+    return [ModelAction(data={"action": "wait", "seconds": seconds})]
+
+
+_QwenAct = Callable[[dict[str, Any], ModelSpace, "list[float] | None"], "list[ModelAction]"]
+_QWEN_ACTIONS: dict[str, _QwenAct] = {
+    "mouse_move": lambda a, s, last: [ModelAction(data={"action": "move", "x": _coord(a)[0],
+                                                        "y": _coord(a)[1]}, space=s)],
+    "left_click_drag": _qwen_drag, "swipe": _qwen_drag, "key": _qwen_key,
+    "type": lambda a, s, last: [ModelAction(data={"action": "type", "text": str(a.get("text", ""))})],
+    "scroll": _qwen_scroll, "hscroll": _qwen_scroll, "wait": _qwen_wait,
+    "terminate": lambda a, s, last: [done(str(a.get("status", "success")).lower() == "success")],
+    "answer": lambda a, s, last: [done(True, str(a.get("text", "")) or None)],
+}  # fmt: skip
+
+
+def _qwen_tool_action(
+    args: dict[str, Any], space: ModelSpace, last: list[float] | None
+) -> list[ModelAction]:
+    """One ``computer_use`` call's arguments -> actions (``last``: the pointer, for drags)."""
+    action = str(args.get("action", ""))
+    if action in _QWEN_CLICKS:
+        button, n = _QWEN_CLICKS[action]
+        x, y = _coord(args)
+        return [ModelAction(data={"action": "click", "x": x, "y": y, "button": button, "clicks": n},
+                            space=space)]  # fmt: skip
+    act = _QWEN_ACTIONS.get(action)
+    if act is None:
+        raise InvalidOutput(f"unknown computer_use action {action!r}", raw=json.dumps(args))
+    return act(args, space, last)
 
 
 def qwen_grounding(target: str, size: tuple[int, int]) -> Prompt:

@@ -46,61 +46,58 @@ def _escape_type_content(call: str) -> str:
     return f"{m.group(1)}{m.group(2)}{inner}{m.group(2)}{m.group(4)}"
 
 
-def _uitars_action(name: str, kw: dict[str, Any], space: ModelSpace) -> list[ModelAction]:
-    def pt(key_names: tuple[str, ...]) -> tuple[float, float]:
-        for k in key_names:
-            if k in kw:
-                return point_of(str(kw[k]), f"{name}.{k}")
-        raise InvalidOutput(f"{name}: missing {' or '.join(key_names)}", raw=str(kw))
+_START = ("start_box", "point", "start_point")
+_AT_POINT: dict[str, dict[str, Any]] = {
+    "click": {"action": "click"}, "left_single": {"action": "click"},
+    "left_double": {"action": "click", "clicks": 2},
+    "right_single": {"action": "click", "button": "right"},
+    "hover": {"action": "move"}, "mouse_move": {"action": "move"},
+}  # fmt: skip
+"""Actions at one point: their data, the point added."""
 
-    start = ("start_box", "point", "start_point")
+
+def _pt(name: str, kw: dict[str, Any], key_names: tuple[str, ...]) -> tuple[float, float]:
+    for k in key_names:
+        if k in kw:
+            return point_of(str(kw[k]), f"{name}.{k}")
+    raise InvalidOutput(f"{name}: missing {' or '.join(key_names)}", raw=str(kw))
+
+
+def _uitars_type(kw: dict[str, Any]) -> list[ModelAction]:
+    """``type(content='...')``; a trailing new line submits (Enter), as UI-TARS documents."""
+    content = str(kw.get("content", ""))
+    submit = content.endswith("\n")
+    text = content.rstrip("\n") if submit else content
+    out = [ModelAction(data={"action": "type", "text": text})] if text else []
+    if submit:
+        out.append(ModelAction(data={"action": "key", "keys": ["enter"]}))
+    if not out:
+        raise InvalidOutput("type: empty content", raw=str(kw))
+    return out
+
+
+def _uitars_action(name: str, kw: dict[str, Any], space: ModelSpace) -> list[ModelAction]:
+    if name in _AT_POINT:
+        x, y = _pt(name, kw, _START)
+        return [ModelAction(data={**_AT_POINT[name], "x": x, "y": y}, space=space)]
     match name:
-        case "click" | "left_single":
-            x, y = pt(start)
-            return [ModelAction(data={"action": "click", "x": x, "y": y}, space=space)]
-        case "left_double":
-            x, y = pt(start)
-            return [ModelAction(data={"action": "click", "x": x, "y": y, "clicks": 2}, space=space)]
-        case "right_single":
-            x, y = pt(start)
-            return [
-                ModelAction(
-                    data={"action": "click", "x": x, "y": y, "button": "right"}, space=space
-                )
-            ]
-        case "hover" | "mouse_move":
-            x, y = pt(start)
-            return [ModelAction(data={"action": "move", "x": x, "y": y}, space=space)]
         case "drag" | "select":
-            x, y = pt(start)
-            tx, ty = pt(("end_box", "end_point"))
-            return [
-                ModelAction(
-                    data={"action": "drag", "x": x, "y": y, "to_x": tx, "to_y": ty}, space=space
-                )
-            ]
+            x, y = _pt(name, kw, _START)
+            tx, ty = _pt(name, kw, ("end_box", "end_point"))
+            data = {"action": "drag", "x": x, "y": y, "to_x": tx, "to_y": ty}
+            return [ModelAction(data=data, space=space)]
         case "hotkey" | "press" | "keydown":
             keys = split_keys(str(kw.get("key", kw.get("hotkey", ""))))
             return [ModelAction(data={"action": "key", "keys": keys})]
         case "type":
-            content = str(kw.get("content", ""))
-            out = []
-            submit = content.endswith("\n")
-            text = content.rstrip("\n") if submit else content
-            if text:
-                out.append(ModelAction(data={"action": "type", "text": text}))
-            if submit:
-                out.append(ModelAction(data={"action": "key", "keys": ["enter"]}))
-            if not out:
-                raise InvalidOutput("type: empty content", raw=str(kw))
-            return out
+            return _uitars_type(kw)
         case "scroll":
             direction = str(kw.get("direction", "down")).lower().strip()
-            data: dict[str, Any] = {"action": "scroll", "direction": direction, "amount": 5}
-            if any(k in kw for k in start):
-                data["x"], data["y"] = pt(start)
-                return [ModelAction(data=data, space=space)]
-            return [ModelAction(data=data)]
+            scroll: dict[str, Any] = {"action": "scroll", "direction": direction, "amount": 5}
+            if not any(k in kw for k in _START):
+                return [ModelAction(data=scroll)]
+            scroll["x"], scroll["y"] = _pt(name, kw, _START)
+            return [ModelAction(data=scroll, space=space)]
         case "wait":
             return [ModelAction(data={"action": "wait", "seconds": 5})]
         case "finished":

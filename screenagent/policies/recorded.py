@@ -23,10 +23,10 @@ from ..actions import Action, Done, Type, describe, parse_action
 from ..errors import ConfigError
 from ..geometry import Box, Frame
 from ..grounding import GroundedBy, Grounder, Grounding, TargetNotFound
-from ..image_match import field_beside, match_template
+from ..grounding.image import field_beside, match_template
+from ..grounding.waiting import wait_for
 from ..screen import Screen, changed_fraction
 from ..steplog import LoadedRun, StepRecord
-from ..steps.runner import wait_for
 from .base import Proposal, StepContext
 
 PATCH = (56, 36)

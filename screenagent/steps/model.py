@@ -106,6 +106,14 @@ class _Targeted(StepSpec):
     _t = field_validator("target")(classmethod(lambda cls, v: _check_target(v)))
 
 
+class _Waits(_Targeted):
+    kind: ClassVar[Literal["action", "expect", "wait"]] = "wait"
+
+
+class _Checks(_Targeted):
+    kind: ClassVar[Literal["action", "expect", "wait"]] = "expect"
+
+
 class ClickStep(_Targeted):
     verb: ClassVar[str] = "click"
 
@@ -122,24 +130,20 @@ class HoverStep(_Targeted):
     verb: ClassVar[str] = "hover"
 
 
-class WaitForStep(_Targeted):
+class WaitForStep(_Waits):
     verb: ClassVar[str] = "wait_for"
-    kind: ClassVar[Literal["action", "expect", "wait"]] = "wait"
 
 
-class WaitUntilGoneStep(_Targeted):
+class WaitUntilGoneStep(_Waits):
     verb: ClassVar[str] = "wait_until_gone"
-    kind: ClassVar[Literal["action", "expect", "wait"]] = "wait"
 
 
-class ExpectVisibleStep(_Targeted):
+class ExpectVisibleStep(_Checks):
     verb: ClassVar[str] = "expect_visible"
-    kind: ClassVar[Literal["action", "expect", "wait"]] = "expect"
 
 
-class ExpectNotVisibleStep(_Targeted):
+class ExpectNotVisibleStep(_Checks):
     verb: ClassVar[str] = "expect_not_visible"
-    kind: ClassVar[Literal["action", "expect", "wait"]] = "expect"
 
 
 class TypeStep(StepSpec):
@@ -261,11 +265,10 @@ class ExpectNoErrorsStep(StepSpec):
     _r = field_validator("ignore")(classmethod(lambda cls, v: _check_regex(v)))
 
 
-class ReadStep(_Targeted):
+class ReadStep(_Waits):
     """The line of text holding the target becomes part of the run's answer."""
 
     verb: ClassVar[str] = "read"
-    kind: ClassVar[Literal["action", "expect", "wait"]] = "wait"
 
 
 class DoneStep(StepSpec):

@@ -17,7 +17,6 @@ answers a point, so it cannot say whether something is there).
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,17 +24,18 @@ from typing import Any, Protocol
 
 from PIL import Image
 
-from ..actions import Action, Click, Drag, Key, Move, Scroll, Type, Wait
+from ..actions import Action
 from ..agent import LoopSettings, actuate
 from ..errors import InvalidOutput
 from ..executor import Executor
 from ..geometry import Frame
-from ..grounding import AmbiguousTarget, GroundedBy, Grounding, GroundingError, TargetNotFound
-from ..image_match import field_beside
+from ..grounding import Grounding, GroundingError, TargetNotFound
+from ..grounding.waiting import wait_for
 from ..safety import Safety
-from ..screen import Screen, SettleConfig, wait_until_settled
+from ..screen import Screen, SettleConfig
 from ..steplog import GroundingRecord, StepInfo, StepLog, StepRecord, Timings, utc_now
-from . import model as m
+from .failures import Fail, RunStopped, StepFailed
+from .kinds import DISPATCH
 from .model import DEFAULT_TIMEOUTS, StepSpec
 
 BEFORE_ACTION_SETTLE = SettleConfig(quiet_seconds=0.06, cap_seconds=2.0)
@@ -54,109 +54,6 @@ class Judge(Protocol):
     """Judges a statement about the screen (``expect:``); a VLM in practice."""
 
     def judge(self, statement: str, image: Image.Image) -> tuple[bool, str]: ...
-
-
-class StepFailed(AssertionError):
-    """A step failed (not optional, not soft); ``info.message`` says why."""
-
-    def __init__(self, info: StepInfo) -> None:
-        super().__init__(info.message or info.text)
-        self.info = info
-
-
-class RunStopped(Exception):
-    """The run must end here: a budget is spent, the user quit at the confirmation, the
-    executor failed or an error appeared on the screen. ``status`` is the run's status."""
-
-    def __init__(self, status: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class _Fail(Exception):
-    def __init__(self, message: str, frame: Frame | None = None) -> None:
-        super().__init__(message)
-        self.frame = frame
-
-
-def wait_for(
-    locate: Callable[[Image.Image], Grounding],
-    screen: Screen,
-    frame: Frame,
-    *,
-    timeout: float,
-    poll: float = 0.1,
-    settle: SettleConfig | None = None,
-    clock: Callable[[], float] = time.monotonic,
-) -> tuple[Grounding | None, Frame, dict[str, Any]]:
-    """Poll newer frames until ``locate`` finds its target, then let the screen settle and
-    locate again on the newest frame (act on what is there now, not on a moving screen).
-
-    Returns (the grounding, or None at the timeout; the frame it refers to; meta for the log).
-    """
-    settle = settle or SettleConfig(cap_seconds=2.0)
-    start = clock()
-    last_error: GroundingError | None = None
-    looks = 0
-    settle_s = 0.0
-    while True:
-        looks += 1
-        try:
-            found: Grounding | None = locate(frame.image)
-        except GroundingError as exc:
-            found, last_error = None, exc
-        if found is not None:
-            settled = wait_until_settled(screen, config=settle)
-            settle_s += settled.seconds
-            if settled.changed:
-                try:
-                    found = locate(settled.last.image)
-                    frame = settled.last
-                except GroundingError as exc:
-                    found, last_error = None, exc
-            if found is not None:
-                meta = {
-                    "grounding": found.to_json(),
-                    "waited": round(clock() - start, 3),
-                    "settle": round(settle_s, 3),
-                    "looks": looks,
-                }
-                return found, frame, meta
-        if clock() - start >= timeout:
-            meta = {"waited": round(clock() - start, 3), "looks": looks}
-            if last_error is not None:
-                meta["error"] = str(last_error)
-                meta["candidates"] = [c.describe() for c in last_error.candidates[:3]]
-            return None, frame, meta
-        time.sleep(poll)
-        frame = screen.capture()
-
-
-def field_point(image: Image.Image, g: Grounding) -> tuple[int, int]:
-    """Where to click to type "into" a target: a text label names its field, so aim at the
-    field beside it (when OCR or the cache found a label); otherwise the target itself."""
-    by_text = g.grounded_by in (GroundedBy.OCR, GroundedBy.CACHE)
-    point = field_beside(image, g.box) if by_text else None
-    return point if point is not None else (g.x, g.y)
-
-
-CLEAR_FIELD: tuple[Action, ...] = (Key(keys=["ctrl", "a"]), Key(keys=["backspace"]))
-"""Select all, then delete: empties the focused field."""
-
-
-def typing_actions(
-    text: str, *, at: tuple[int, int] | None = None, clear: bool = False, enter: bool = False,
-    secret: bool = False,
-) -> list[Action]:  # fmt: skip
-    """Click ``at`` (if given), empty the field (``clear``), type ``text``, press Enter."""
-    actions: list[Action] = [Click(x=at[0], y=at[1])] if at is not None else []
-    if clear:
-        actions += CLEAR_FIELD
-    if text:
-        actions.append(Type(text=text, secret=secret))
-    if enter:
-        actions.append(Key(keys=["enter"]))
-    return actions
 
 
 @dataclass
@@ -238,8 +135,8 @@ class StepRunner:
         self._watch(info)
         timeout = self.timeouts.of(step)
         try:
-            _DISPATCH[type(step)](self, step, info, timeout)
-        except _Fail as exc:
+            DISPATCH[type(step)](self, step, info, timeout)
+        except Fail as exc:
             info.result = "skipped" if step.optional else "soft-failed" if step.soft else "failed"
             frame = exc.frame or self.screen.capture()
             record = self._record(frame, info, status="failed")
@@ -346,7 +243,7 @@ class StepRunner:
             best = list(meta.get("candidates") or [])
             info.candidates = best
             why = str(meta.get("error") or "not found")
-            raise _Fail(
+            raise Fail(
                 f"target {target!r} not found by {self._by(target)} within {timeout:g} s. {why}"
                 + (f" Best candidate: {best[0]}." if best and best[0] not in why else ""),
                 frame,
@@ -370,7 +267,7 @@ class StepRunner:
             if valid is None:
                 record.errors = errors
                 self._write(record)
-                raise _Fail(f"{action.action} is not allowed here: {'; '.join(errors)}", frame)
+                raise Fail(f"{action.action} is not allowed here: {'; '.join(errors)}", frame)
             end, settled = actuate(record, valid, frame, screen=self.screen, executor=self.executor,
                                    safety=self.safety, settings=self.settings)  # fmt: skip
             info.settle += record.timings.settle
@@ -381,7 +278,7 @@ class StepRunner:
                 status, message, _ = end
                 if status == "aborted":
                     raise RunStopped(status, message or "stopped")
-                raise _Fail(f"{action.action} could not be performed: {record.errors[0]}", frame)
+                raise Fail(f"{action.action} could not be performed: {record.errors[0]}", frame)
 
     def poll(self, timeout: float, check: Callable[[Frame], str | None],
              info: StepInfo) -> tuple[Frame, str | None]:  # fmt: skip
@@ -416,176 +313,3 @@ class StepRunner:
             self._errors = ErrorReader(getattr(self.grounder, "ocr", None))
         return self._errors
 
-
-# --- one function per step kind -----------------------------------------------------------------
-
-_Run = Callable[[StepRunner, Any, StepInfo, float], None]
-
-
-def _click_like(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
-    g, frame = r._grounded(info, step.target, timeout)
-    action: Action
-    if isinstance(step, m.HoverStep):
-        action = Move(x=g.x, y=g.y)
-    else:
-        action = Click(x=g.x, y=g.y, clicks=2 if isinstance(step, m.DoubleClickStep) else 1,
-                       button="right" if isinstance(step, m.RightClickStep) else "left")  # fmt: skip
-    r.act(info, [action], frame)
-
-
-def _type(r: StepRunner, step: m.TypeStep, info: StepInfo, timeout: float) -> None:
-    frame = r.screen.capture()
-    at = None
-    if step.into is not None:
-        g, frame = r._grounded(info, step.into, timeout)
-        at = field_point(frame.image, g)
-        info.field = at if at != (g.x, g.y) else None
-    if step.secret:
-        r.safety.redact.add(step.text)
-    clear = step.clear if step.clear is not None else step.into is not None
-    r.act(info, typing_actions(step.text, at=at, clear=clear, enter=step.enter,
-                               secret=step.secret), frame)  # fmt: skip
-
-
-def _press(r: StepRunner, step: m.PressStep, info: StepInfo, timeout: float) -> None:
-    r.act(info, [Key(keys=step.chord()) for _ in range(step.times)], r.screen.capture())
-
-
-def _scroll(r: StepRunner, step: m.ScrollStep, info: StepInfo, timeout: float) -> None:
-    frame = r.screen.capture()
-    if step.in_ is not None:
-        g, frame = r._grounded(info, step.in_, timeout)
-        action = Scroll(x=g.x, y=g.y, direction=step.direction, amount=step.amount)
-    else:
-        action = Scroll(direction=step.direction, amount=step.amount)
-    r.act(info, [action], frame)
-
-
-def _drag(r: StepRunner, step: m.DragStep, info: StepInfo, timeout: float) -> None:
-    a, _ = r._grounded(info, step.from_, timeout)
-    b, frame = r.locate(info, step.to, timeout)
-    info.to = GroundingRecord.of(b)
-    r.act(info, [Drag(x=a.x, y=a.y, to_x=b.x, to_y=b.y)], frame)
-
-
-def _sleep(r: StepRunner, step: m.SleepStep, info: StepInfo, timeout: float) -> None:
-    r.act(info, [Wait(seconds=step.seconds)], r.screen.capture())
-
-
-def _screenshot(r: StepRunner, step: m.ScreenshotStep, info: StepInfo, timeout: float) -> None:
-    r._checked(info, r.screen.capture())
-
-
-def _appear(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
-    """wait_for / expect_visible / read: poll until the target is visible (several matches
-    count as visible, except for ``read``, which needs one line)."""
-
-    def check(frame: Frame) -> str | None:
-        try:
-            g = r.ground(step.target, frame.image, use_cache=False, use_model=False)
-        except AmbiguousTarget as exc:
-            if isinstance(step, m.ReadStep):
-                return str(exc)
-            info.candidates = [c.describe() for c in exc.candidates[:3]]
-            return None
-        except GroundingError as exc:
-            return str(exc)
-        info.grounding = GroundingRecord.of(g)
-        return None
-
-    frame, problem = r.poll(timeout, check, info)
-    if problem:
-        raise _Fail(f"target {step.target!r} did not appear within {timeout:g} s "
-                    f"({r._by(step.target)}). {problem}", frame)  # fmt: skip
-    if isinstance(step, m.ReadStep) and info.grounding is not None:
-        info.read = r.read_text(frame.image, step.target)
-        r.answers.append(info.read)
-    r._checked(info, frame)
-
-
-def _gone(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
-    def check(frame: Frame) -> str | None:
-        visible = r.grounder.is_visible(step.target, frame.image)
-        return f"{step.target!r} is still visible" if visible else None
-
-    frame, problem = r.poll(timeout, check, info)
-    if problem:
-        raise _Fail(f"{problem} after {timeout:g} s ({r._by(step.target)})", frame)
-    r._checked(info, frame)
-
-
-def _expect_text(r: StepRunner, step: m.ExpectTextStep, info: StepInfo, timeout: float) -> None:
-    how = next(k for k in ("equals", "contains", "matches") if getattr(step, k) is not None)
-    want: str = getattr(step, how)
-
-    def check(frame: Frame) -> str | None:
-        try:
-            text = r.read_text(frame.image, step.in_)
-        except GroundingError as exc:
-            return str(exc)
-        got, wanted = " ".join(text.split()), " ".join(want.split())  # whitespace only
-        ok = (
-            got == wanted if how == "equals"
-            else wanted in got if how == "contains"
-            else re.search(want, text) is not None
-        )  # fmt: skip
-        info.read = text
-        return None if ok else f"the text was {text!r}"
-
-    frame, problem = r.poll(timeout, check, info)
-    if problem:
-        raise _Fail(f"expected text that {how} {want!r} within {timeout:g} s; {problem}", frame)
-    r._checked(info, frame)
-
-
-def _expect_no_errors(
-    r: StepRunner, step: m.ExpectNoErrorsStep, info: StepInfo, timeout: float
-) -> None:
-    from ..findings import read_frame
-
-    pattern = re.compile(step.ignore) if step.ignore else None
-
-    def check(frame: Frame) -> str | None:
-        found = [
-            f for f in read_frame(frame, display=r.display, reader=r.error_reader())
-            if (step.warnings or f.severity == "error")
-            and not (pattern and pattern.search(f"{f.title or ''}\n{f.message}"))
-        ]  # fmt: skip
-        info.findings = [f.model_dump() for f in found]
-        return "; ".join(f.one_line() for f in found) or None
-
-    frame, problem = r.poll(timeout, check, info)
-    if problem is not None:
-        n = len(info.findings)
-        raise _Fail(f"{n} error{'s' * (n != 1)} on the screen after {timeout:g} s: {problem}", frame)
-    r._checked(info, frame)
-
-
-def _expect(r: StepRunner, step: m.ExpectStep, info: StepInfo, timeout: float) -> None:
-    judge = r.judge
-    if judge is None:
-        raise _Fail(f"`expect: {step.statement}` needs a model to judge it (`model`)")
-
-    def check(frame: Frame) -> str | None:
-        ok, reason = judge.judge(step.statement, frame.image)
-        info.reason = reason
-        return None if ok else reason
-
-    frame, problem = r.poll(timeout, check, info)
-    if problem is not None:
-        raise _Fail(f"the model judged {step.statement!r} false: {problem}", frame)
-    r._checked(info, frame)
-
-
-def _done(r: StepRunner, step: m.DoneStep, info: StepInfo, timeout: float) -> None:
-    r._checked(info, r.screen.capture())
-
-
-_DISPATCH: dict[type[StepSpec], _Run] = {
-    m.ClickStep: _click_like, m.DoubleClickStep: _click_like, m.RightClickStep: _click_like,
-    m.HoverStep: _click_like, m.TypeStep: _type, m.PressStep: _press, m.ScrollStep: _scroll,
-    m.DragStep: _drag, m.SleepStep: _sleep, m.ScreenshotStep: _screenshot,
-    m.WaitForStep: _appear, m.ExpectVisibleStep: _appear, m.ReadStep: _appear,
-    m.WaitUntilGoneStep: _gone, m.ExpectNotVisibleStep: _gone, m.ExpectTextStep: _expect_text,
-    m.ExpectNoErrorsStep: _expect_no_errors, m.ExpectStep: _expect, m.DoneStep: _done,
-}  # fmt: skip

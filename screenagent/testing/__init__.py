@@ -13,7 +13,7 @@ from importlib import import_module
 from typing import Any
 
 _WHERE = {
-    "StepFailed": "..steps.runner",
+    "StepFailed": "..steps.failures",
     "RunOptions": "runner", "TestResult": "runner", "run_tests": "runner",
     "TestFile": "spec", "TestFileError": "spec", "load_test_file": "spec",
 }  # fmt: skip

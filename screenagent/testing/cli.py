@@ -80,8 +80,9 @@ def load_all(paths: list[str]) -> list[TestFile]:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from ..report import write_session_report
     from ..safety import Limits
-    from .outputs import counts, write_html, write_junit, write_summary
+    from .outputs import counts, write_junit, write_summary
     from .runner import RunOptions, run_tests
 
     if args.retries < 0 or args.workers < 1 or args.max_steps < 1:
@@ -126,7 +127,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         if r.status in ("failed", "error") and r.message:
             print("    " + r.message.replace("\n", "\n    "))
     write_summary(results, opts.report_dir / "summary.json")
-    index = write_html(results, opts.report_dir)
+    index = write_session_report(results, opts.report_dir)
     if args.junit:
         write_junit(results, args.junit)
     c = counts(results)

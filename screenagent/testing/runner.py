@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..grounding.cache import CacheMode, GroundingCache
 from ..safety import Limits, Safety
 from ..session import Session
 from ..steplog import RunResult, StepInfo, StepRecord
+from ..steps.failures import RunStopped, StepFailed
 from ..steps.model import SleepStep, StepSpec
-from ..steps.runner import RunStopped, StepFailed
-from .cache import CacheMode, GroundingCache
 from .spec import TestFile, TestSpec, load_test_file
 
 

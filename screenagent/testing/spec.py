@@ -248,9 +248,7 @@ class TestFile(BaseModel):
 _FILE_KEYS = set(TestFile.model_fields) - {"path"}
 
 
-def load_test_file(path: str | Path) -> TestFile:
-    """Read and validate one YAML test file; TestFileError lists every problem with its line."""
-    path = Path(path)
+def _read_yaml(path: Path) -> _Map:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -264,86 +262,90 @@ def load_test_file(path: str | Path) -> TestFile:
         raise TestFileError(f"{path}: {where}not valid YAML: {problem}") from None
     if not isinstance(data, _Map):
         raise TestFileError(f"{path}: line 1: a test file is a mapping with `name:` and `tests:`")
-    problems: list[str] = []
-    variables = {str(k): str(v) for k, v in (data.get("vars") or {}).items()}
-    data = _substitute(data, variables, problems, data.line)
+    return data
 
-    def steps(raw: Any, where: str, loc: tuple[int | str, ...]) -> list[StepSpec]:
+
+class _FileParser:
+    """Collects every problem of one file (with its line) while building its parts."""
+
+    def __init__(self, data: _Map) -> None:
+        self.problems: list[str] = []
+        variables = {str(k): str(v) for k, v in (data.get("vars") or {}).items()}
+        self.data: _Map = _substitute(data, variables, self.problems, data.line)
+
+    def steps(self, raw: Any, where: str, loc: tuple[int | str, ...]) -> list[StepSpec]:
         out: list[StepSpec] = []
         if raw is None:
             return out
         if not isinstance(raw, list):
-            problems.append(f"line {_line_of(data, loc)}: {where} must be a list of steps")
+            self.problems.append(f"line {_line_of(self.data, loc)}: {where} must be a list of steps")
             return out
         for i, item in enumerate(raw):
-            line = getattr(item, "line", _line_of(data, (*loc, i)))
+            line = getattr(item, "line", _line_of(self.data, (*loc, i)))
             try:
                 step = parse_step(item, f"{where}, step {i + 1}")
             except ValueError as exc:
-                problems.append(f"line {line}: {exc}")
+                self.problems.append(f"line {line}: {exc}")
                 continue
             step.line = line
             out.append(step)
         return out
 
-    for key in data:
-        if key not in _FILE_KEYS:
-            problems.append(
-                f"line {data.key_lines.get(key, 1)}: unknown key {key!r}; a test file has: "
-                f"{', '.join(sorted(_FILE_KEYS))}"
+    def test(self, i: int, raw: Any) -> TestSpec | None:
+        line = getattr(raw, "line", 1)
+        if not isinstance(raw, _Map):
+            self.problems.append(f"line {line}: test {i + 1} must be a mapping with name: and steps:")
+            return None
+        for key in sorted(set(raw) - {"name", "tags", "steps"}):
+            self.problems.append(f"line {raw.key_lines.get(key, line)}: test {i + 1}: unknown key "
+                                 f"{key!r} (a test has name, tags, steps)")  # fmt: skip
+        name = raw.get("name") or f"test {i + 1}"
+        parsed = self.steps(raw.get("steps"), f"test {name!r}", ("tests", i, "steps"))
+        if not raw.get("steps"):
+            self.problems.append(f"line {line}: test {name!r} has no steps")
+        try:
+            return TestSpec(name=str(name), tags=raw.get("tags") or [], steps=parsed, line=line)
+        except ValidationError as exc:
+            for e in exc.errors():
+                self.problems.append(f"line {line}: test {i + 1}: {e['loc'][0]}: {e['msg']}")
+            return None
+
+    def tests(self) -> list[TestSpec]:
+        raw_tests = self.data.get("tests")
+        if not isinstance(raw_tests, list) or not raw_tests:
+            self.problems.append(
+                f"line {_line_of(self.data, ('tests',))}: `tests:` must be a non-empty list of tests"
             )
-    fields: dict[str, Any] = {
-        k: v
-        for k, v in data.items()
-        if k in _FILE_KEYS and k not in ("tests", "before_each", "after_each")
-    }
-    fields["path"] = path.resolve()
-    fields.setdefault("name", path.stem)
-    fields["before_each"] = steps(data.get("before_each"), "before_each", ("before_each",))
-    fields["after_each"] = steps(data.get("after_each"), "after_each", ("after_each",))
-    tests: list[TestSpec] = []
-    raw_tests = data.get("tests")
-    if not isinstance(raw_tests, list) or not raw_tests:
-        problems.append(
-            f"line {_line_of(data, ('tests',))}: `tests:` must be a non-empty list of tests"
-        )
-    else:
-        for i, raw in enumerate(raw_tests):
-            line = getattr(raw, "line", 1)
-            if not isinstance(raw, _Map):
-                problems.append(
-                    f"line {line}: test {i + 1} must be a mapping with name: and steps:"
-                )
-                continue
-            extra = set(raw) - {"name", "tags", "steps"}
-            for key in sorted(extra):
-                problems.append(
-                    f"line {raw.key_lines.get(key, line)}: test {i + 1}: unknown key {key!r} "
-                    "(a test has name, tags, steps)"
-                )
-            name = raw.get("name") or f"test {i + 1}"
-            parsed = steps(raw.get("steps"), f"test {name!r}", ("tests", i, "steps"))
-            if not raw.get("steps"):
-                problems.append(f"line {line}: test {name!r} has no steps")
-            try:
-                tests.append(
-                    TestSpec(name=str(name), tags=raw.get("tags") or [], steps=parsed, line=line)
-                )
-            except ValidationError as exc:
-                for e in exc.errors():
-                    problems.append(f"line {line}: test {i + 1}: {e['loc'][0]}: {e['msg']}")
+            return []
+        tests = [t for i, raw in enumerate(raw_tests) if (t := self.test(i, raw)) is not None]
         names = [t.name for t in tests]
         for dup in sorted({n for n in names if names.count(n) > 1}):
-            problems.append(f"two tests are named {dup!r}: test names must be unique in a file")
-    fields["tests"] = tests
-    if not problems:
+            self.problems.append(f"two tests are named {dup!r}: test names must be unique in a file")
+        return tests
+
+    def fields(self, path: Path) -> dict[str, Any]:
+        data = self.data
+        for key in data:
+            if key not in _FILE_KEYS:
+                self.problems.append(f"line {data.key_lines.get(key, 1)}: unknown key {key!r}; "
+                                     f"a test file has: {', '.join(sorted(_FILE_KEYS))}")  # fmt: skip
+        fields: dict[str, Any] = {k: v for k, v in data.items()
+                                  if k in _FILE_KEYS and k not in ("tests", "before_each", "after_each")}  # fmt: skip
+        fields["path"] = path.resolve()
+        fields.setdefault("name", path.stem)
+        fields["before_each"] = self.steps(data.get("before_each"), "before_each", ("before_each",))
+        fields["after_each"] = self.steps(data.get("after_each"), "after_each", ("after_each",))
+        fields["tests"] = self.tests()
+        return fields
+
+    def validate(self, fields: dict[str, Any]) -> TestFile | None:
+        if self.problems:
+            return None
         try:
-            fields["timeouts"] = {
-                k: parse_duration(v) for k, v in (fields.get("timeouts") or {}).items()
-            }
+            fields["timeouts"] = {k: parse_duration(v) for k, v in (fields.get("timeouts") or {}).items()}
         except ValueError as exc:
-            problems.append(f"line {_line_of(data, ('timeouts',))}: timeouts: {exc}")
-    if not problems:
+            self.problems.append(f"line {_line_of(self.data, ('timeouts',))}: timeouts: {exc}")
+            return None
         try:
             return TestFile.model_validate(fields)
         except ValidationError as exc:
@@ -351,7 +353,18 @@ def load_test_file(path: str | Path) -> TestFile:
                 loc = tuple(e["loc"])
                 msg = e["msg"].removeprefix("Value error, ")
                 dotted = ".".join(str(p) for p in loc)
-                problems.append(f"line {_line_of(data, loc)}: {dotted}: {msg}")
+                self.problems.append(f"line {_line_of(self.data, loc)}: {dotted}: {msg}")
+            return None
+
+
+def load_test_file(path: str | Path) -> TestFile:
+    """Read and validate one YAML test file; TestFileError lists every problem with its line."""
+    path = Path(path)
+    parser = _FileParser(_read_yaml(path))
+    found = parser.validate(parser.fields(path))
+    if found is not None:
+        return found
+    problems = parser.problems
     raise TestFileError(
         f"{path}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:\n"
         + "\n".join(f"  {p}" for p in problems)

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from PIL import Image
 
 from ..geometry import Box
-from ..grounding import GroundedBy, Grounding
+from .model import GroundedBy, Grounding
 
 CacheMode = Literal["off", "read-write", "read-only"]
 MARGIN = 8
@@ -142,7 +142,7 @@ def _score_at(image: Image.Image, crop: Image.Image, where: Box) -> float:
     """Best normalised correlation of ``crop`` within ``SLACK`` px of ``where`` on ``image``."""
     import numpy as np
 
-    from ..image_match import match_template
+    from .image import match_template
 
     x1, y1 = max(0, where.x1 - SLACK), max(0, where.y1 - SLACK)
     x2, y2 = min(image.width, where.x2 + SLACK), min(image.height, where.y2 + SLACK)

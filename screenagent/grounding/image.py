@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PIL import Image
 
-from .errors import MissingDependency
-from .geometry import Box
+from ..errors import MissingDependency
+from ..geometry import Box
 
 SCALES = (1.0, 0.9, 1.1, 0.8, 1.25, 0.75, 1.5, 2.0, 0.5)
 """Template sizes tried, best guesses first: the same icon drawn at another DPI or theme."""
