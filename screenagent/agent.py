@@ -9,34 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from typing import Any
 
-from .actions import Action, Done, Wait, action_to_json
+from .act import End, LoopSettings, actuate
+from .actions import Action, Done, action_to_json
 from .errors import ConfigError, InvalidOutput
-from .executor import Executor, Outcome, screen_points
+from .executor import Executor
 from .geometry import Frame
 from .models import NoUsableAnswer, Tried, ask_structured
 from .policies.base import Policy, Proposal, StepContext
 from .safety import Limits, Safety
-from .screen import Screen, SettleConfig, wait_until_settled
-from .steplog import Attempt, RunResult, SettleInfo, StepLog, StepRecord, Timings, utc_now
-
-
-@dataclass(frozen=True, kw_only=True)
-class LoopSettings:
-    """How the loop waits.
-
-    Attributes:
-        settle: The wait for the screen to stop changing after each action.
-        settle_after_wait: Also settle after an explicit ``wait`` action.
-    """
-
-    settle: SettleConfig = field(default_factory=SettleConfig)
-    settle_after_wait: bool = False
-    watch: Callable[[Frame], str | None] | None = None
-    """Sees each step's frame before the policy does; a message stops the run there with
-    status ``error_on_screen`` (`screenagent.findings.ErrorWatch`: a new error appeared)."""
+from .screen import Screen
+from .steplog import Attempt, RunResult, StepLog, StepRecord, Timings, utc_now
 
 
 def _screen_info(frame: Frame) -> dict[str, object]:
@@ -165,9 +149,6 @@ def _result(
     return RunResult(status=status, steps=len(history), message=message, answer=answer)  # type: ignore[arg-type]
 
 
-_End = tuple[str, str | None, str | None]
-
-
 def _step(
     task: str,
     frame: Frame,
@@ -180,7 +161,7 @@ def _step(
     log: StepLog | None,
     safety: Safety,
     settings: LoopSettings,
-) -> _End | None:
+) -> End | None:
     """Fill ``record`` for one step; return (status, message, answer) if the run ends here."""
     step = record.index
     action, frame = _decide(task, frame, step, history, policy, safety, record)
@@ -209,62 +190,6 @@ def _step(
     end, _ = actuate(record, action, frame, screen=screen, executor=executor, safety=safety,
                      settings=settings)  # fmt: skip
     return end
-
-
-def actuate(
-    record: StepRecord,
-    action: Action,
-    frame: Frame,
-    *,
-    screen: Screen,
-    executor: Executor,
-    safety: Safety,
-    settings: LoopSettings,
-) -> tuple[_End | None, Frame | None]:
-    """The one way a validated action reaches the screen, for the loop and the step runner:
-    the confirmation hook, the executor, then the settle wait. Fills ``record`` (status,
-    screen points, timings, settle) and returns (status, message, answer) if the run ends
-    here, and the settled frame (None when no settle wait ran)."""
-    step = record.index
-    record.action = safety.redact.scrub(action_to_json(action))
-    if safety.confirm is not None:
-        verdict = safety.confirm(step, action, screen_points(action, frame))
-        if verdict == "quit":
-            record.status = "skipped"
-            record.detail = "the user stopped the run at the confirmation"
-            return ("aborted", "stopped at the confirmation prompt", None), None
-        if verdict == "skip":
-            record.status = "skipped"
-            record.detail = "the user skipped this action at the confirmation"
-            return None, None
-
-    t = time.perf_counter()
-    outcome: Outcome = executor.execute(action, frame)
-    record.timings.execute = time.perf_counter() - t
-    record.screen_points = list(outcome.screen_points)
-    record.detail = outcome.detail
-    if not outcome.ok:
-        record.status = "failed"
-        record.errors = [outcome.error or "the executor failed"]
-        return ("error", f"step {step}: {record.errors[0]}", None), None
-    record.status = "dry_run" if outcome.status == "dry_run" else "executed"
-
-    if not _should_settle(action, outcome, settings):
-        return None, None
-    settled = wait_until_settled(screen, before=frame, config=settings.settle)
-    record.timings.settle = settled.seconds
-    record.settle = SettleInfo(
-        seconds=settled.seconds,
-        settled=settled.settled,
-        frames=settled.frames,
-        changed=settled.changed,
-        first_change=settled.first_change,
-    )
-    if not settled.settled:
-        record.warnings.append(
-            f"the screen was still changing after {settled.seconds:.1f} s; went on"
-        )
-    return None, settled.last
 
 
 def _decide(
@@ -329,12 +254,6 @@ def _attempt(tried: Tried, safety: Safety) -> Attempt:
         raw=safety.redact(tried.raw), errors=list(tried.errors),
         meta=safety.redact.scrub(tried.meta), thought=safety.redact(thought) if thought else None,
     )  # fmt: skip
-
-
-def _should_settle(action: Action, outcome: Outcome, settings: LoopSettings) -> bool:
-    if outcome.status == "dry_run":
-        return False
-    return not (isinstance(action, Wait) and not settings.settle_after_wait)
 
 
 def run(

@@ -24,8 +24,8 @@ from typing import Any, Protocol
 
 from PIL import Image
 
+from ..act import LoopSettings, actuate
 from ..actions import Action
-from ..agent import LoopSettings, actuate
 from ..errors import InvalidOutput
 from ..executor import Executor
 from ..geometry import Frame

@@ -72,7 +72,7 @@ class YamlItem(pytest.Item):
         self.test_file = test_file
 
     def runtest(self) -> None:
-        from ..cli_support import require_ocr
+        from ..cli.support import require_ocr
         from .runner import RunOptions, run_file_tests, slug
 
         require_ocr()

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..cli_support import positive_float
 from ..errors import UserError
-from .spec import TestFile, TestFileError, collect_files, load_test_file
+from ..testing.spec import TestFile, TestFileError, collect_files, load_test_file
+from .support import positive_float
 
 _MODELS: dict[str, Any] = {}
 
@@ -24,14 +24,14 @@ class ModelFactory:
 
     def __call__(self) -> Any:
         if self.spec not in _MODELS:
-            from ..cli_models import load_for_cli
+            from .models import load_for_cli
 
             _MODELS[self.spec] = load_for_cli(self.spec, argparse.Namespace(**self.options))
         return _MODELS[self.spec]
 
 
 def add_test_command(sub: Any) -> None:
-    from ..cli_models import add_model_options
+    from .models import add_model_options
 
     p = sub.add_parser(
         "test",
@@ -82,8 +82,8 @@ def load_all(paths: list[str]) -> list[TestFile]:
 def cmd_test(args: argparse.Namespace) -> int:
     from ..report import write_session_report
     from ..safety import Limits
-    from .outputs import counts, write_junit, write_summary
-    from .runner import RunOptions, run_tests
+    from ..testing.outputs import counts, write_junit, write_summary
+    from ..testing.runner import RunOptions, run_tests
 
     if args.retries < 0 or args.workers < 1 or args.max_steps < 1:
         raise UserError("--retries must be 0 or more, --workers and --max-steps 1 or more.")
@@ -99,7 +99,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         raise TestFileError(
             f"`expect:` steps are judged by a model: run with --model ({', '.join(needs_model[:5])})."
         )
-    from ..cli_support import require_ocr
+    from .support import require_ocr
 
     require_ocr()
     model = None

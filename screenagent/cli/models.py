@@ -11,9 +11,9 @@ import argparse
 import os
 from typing import Any
 
-from .cli_support import positive_float, positive_int, require_ocr
-from .errors import ConfigError
-from .models import MODEL_SPEC
+from ..errors import ConfigError
+from ..models import MODEL_SPEC
+from .support import positive_float, positive_int, require_ocr
 
 MODEL_SPEC_HELP = MODEL_SPEC.replace("base_url", "--base-url").replace("'", "")
 
@@ -64,7 +64,7 @@ def add_model_options(p: argparse.ArgumentParser, *, composed: bool) -> None:
 def load_for_cli(spec: str, args: argparse.Namespace, *, family_required: bool = True) -> Any:
     """`load_model` with the command's options; the key and default URL come from the
     environment here, at the CLI edge."""
-    from .models import load_model
+    from ..models import load_model
 
     return load_model(
         spec, family=getattr(args, "family", None), family_required=family_required,
@@ -89,7 +89,7 @@ def resolve_model(
 def model_grounder(spec: str, args: argparse.Namespace) -> Any:
     """``ocr`` -> the embedded OCR grounder; a model spec -> a ModelGrounder."""
     if spec == "ocr":
-        from .grounding import Grounder
+        from ..grounding import Grounder
 
         require_ocr()
         return Grounder()
@@ -108,7 +108,7 @@ def model_policy(args: argparse.Namespace, context: str = "") -> Any:
     if args.model:
         return load_for_cli(args.model, args).policy(context=context)
     if planner:
-        from .policies.planner import PlannerPolicy
+        from ..policies.planner import PlannerPolicy
 
         grounder = model_grounder(args.grounder or "ocr", args)
         backend = load_for_cli(planner, args, family_required=False).backend

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 def positive_int(text: str) -> int:
@@ -36,7 +36,7 @@ def virtual_display(size: str | None) -> Iterator[Any]:
     if not size:
         yield None
         return
-    from .display import VirtualDisplay, parse_size
+    from ..display import VirtualDisplay, parse_size
 
     try:
         width, height, depth = parse_size(size)
@@ -52,8 +52,8 @@ def launched(command: str | None, *, screen: Any, timeout: float = 20.0) -> Iter
     if not command:
         yield None
         return
-    from .display import end_process
-    from .screen import SettleConfig, changed_fraction, wait_until_settled
+    from ..display import end_process
+    from ..screen import SettleConfig, changed_fraction, wait_until_settled
 
     argv = shlex.split(command)
     if not argv or (shutil.which(argv[0]) is None and not Path(argv[0]).exists()):
@@ -79,7 +79,7 @@ def launched(command: str | None, *, screen: Any, timeout: float = 20.0) -> Iter
 
 
 def region_option(text: str | None) -> Any:
-    from .geometry import Rect
+    from ..geometry import Rect
 
     if not text:
         return None
@@ -90,7 +90,7 @@ def region_option(text: str | None) -> Any:
 
 
 def require_ocr() -> None:
-    from .errors import MissingDependency
+    from ..errors import MissingDependency
 
     if importlib.util.find_spec("rapidocr") is None:
         raise MissingDependency(
@@ -100,7 +100,7 @@ def require_ocr() -> None:
 
 
 def size_option(text: str, option: str) -> tuple[int, int]:
-    from .display import parse_size
+    from ..display import parse_size
 
     try:
         w, h, _ = parse_size(text)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 def add_skill_options(p: argparse.ArgumentParser) -> None:
@@ -39,7 +39,7 @@ def add_skill_options(p: argparse.ArgumentParser) -> None:
 
 
 def skill_dirs(extra: list[Path]) -> list[Path]:
-    from .skills import BUNDLED_DIR
+    from ..skills import BUNDLED_DIR
 
     dirs = [BUNDLED_DIR] if BUNDLED_DIR.is_dir() else []
     config = (
@@ -75,7 +75,7 @@ def parse_params(items: list[str]) -> dict[str, str]:
 
 def skill_task(args: argparse.Namespace) -> str:
     """For `run --skill NAME` without a model: the skill's steps, filled in, as the task."""
-    from .skills import load_skills
+    from ..skills import load_skills
 
     if len(args.skill) != 1:
         raise ConfigError("Without a model, give exactly one --skill to run its steps.")
@@ -89,7 +89,7 @@ def skill_task(args: argparse.Namespace) -> str:
 
 def skills_context(args: argparse.Namespace, task: str) -> tuple[str, list[str]]:
     """For a model run: (the skills text for the prompt, the names of the selected skills)."""
-    from .skills import load_skills, render_skills, select_skills
+    from ..skills import load_skills, render_skills, select_skills
 
     skills = list(load_skills(skill_dirs(args.skills)).values())
     if args.param:
@@ -101,7 +101,7 @@ def skills_context(args: argparse.Namespace, task: str) -> tuple[str, list[str]]
 
 
 def cmd_skills(args: argparse.Namespace) -> int:
-    from .skills import check_skills, load_skills
+    from ..skills import check_skills, load_skills
 
     if args.skills_command == "check":
         folders = [args.dir] if args.dir else skill_dirs(args.skills)

@@ -11,13 +11,13 @@ import shutil
 import sys
 from typing import Any
 
-from . import __version__
-from .cli_support import launched, region_option, require_ocr, size_option, virtual_display
-from .errors import ConfigError, DisplayError, UserError
+from .. import __version__
+from ..errors import ConfigError, DisplayError, UserError
+from .support import launched, region_option, require_ocr, size_option, virtual_display
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
+    from ..report import write_report
 
     path = write_report(args.run)
     print(path)
@@ -25,10 +25,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from .steplog import load_run
+    from ..steplog import load_run
 
     if args.runs_command == "show":
-        from .console import step_summary
+        from ..console import step_summary
 
         loaded = load_run(args.run)
         m = loaded.meta
@@ -93,14 +93,14 @@ def cmd_read_errors(args: argparse.Namespace) -> int:
     2: usage, display or installation problems."""
     import time
 
-    from .errors import InvalidOutput
-    from .findings import ErrorReader, read_screen
+    from ..errors import InvalidOutput
+    from ..findings import ErrorReader, read_screen
 
     require_ocr()
     reader: Any = ErrorReader()
     if args.model:
-        from .cli_models import load_for_cli
-        from .ocr import CachedOcr, RapidOcrEngine
+        from ..ocr import CachedOcr, RapidOcrEngine
+        from .models import load_for_cli
 
         if args.retries < 0:
             raise ConfigError("--retries must be 0 or more.")
@@ -141,12 +141,12 @@ def cmd_read_errors(args: argparse.Namespace) -> int:
 
 
 def cmd_ground(args: argparse.Namespace) -> int:
-    from .grounding import Grounder, parse_target
-    from .screen import MssScreen
+    from ..grounding import Grounder, parse_target
+    from ..screen import MssScreen
 
     grounder: Any
     if args.model:
-        from .cli_models import model_grounder
+        from .models import model_grounder
 
         target: Any = args.target  # a description in words, for the model
         grounder = model_grounder(args.model, args)
@@ -169,8 +169,8 @@ def cmd_ground(args: argparse.Namespace) -> int:
 
 
 def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> int:
-    from .errors import InvalidOutput
-    from .grounding import GroundingError
+    from ..errors import InvalidOutput
+    from ..grounding import GroundingError
 
     try:
         found = grounder.locate(target, image)
@@ -211,9 +211,9 @@ def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> i
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from .actions import action_to_json
-    from .dialects import get_dialect, to_actions
-    from .errors import InvalidOutput
+    from ..actions import action_to_json
+    from ..dialects import get_dialect, to_actions
+    from ..errors import InvalidOutput
 
     dialect = get_dialect(args.family)
     width, height = size_option(args.image_size, "--image-size")
@@ -234,7 +234,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .actions import action_json_schema
+    from ..actions import action_json_schema
 
     print(json.dumps(action_json_schema(), indent=2))
     return 0
@@ -246,8 +246,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _doctor(display: str | None) -> int:
-    from .errors import UserError as _UserError
-    from .screen import MssScreen
+    from ..errors import UserError as _UserError
+    from ..screen import MssScreen
 
     problems = 0
 
@@ -297,7 +297,7 @@ def _doctor(display: str | None) -> int:
     except _UserError as exc:
         report(False, "capture (mss)", str(exc))
     try:
-        from .pyautogui_executor import PyAutoGUIExecutor
+        from ..pyautogui_executor import PyAutoGUIExecutor
 
         size = PyAutoGUIExecutor(display=display).screen_size()
         report(True, "input (pyautogui)", f"desktop {size[0]}x{size[1]}")
