@@ -142,3 +142,12 @@ def wait_for_window(vd: VirtualDisplay, title: str, timeout: float = 20.0) -> No
         timeout=timeout,
     )
     assert proc.returncode == 0, f"no window titled {title!r} appeared"
+
+
+def settle_screen(vd: VirtualDisplay, *, quiet: float = 0.3, cap: float = 5.0) -> None:
+    """Wait until the display stops changing (the app's first paints are over): frames a
+    tiny model is trained on must be the frames it will see."""
+    from screenagent.screen import MssScreen, SettleConfig, wait_until_settled
+
+    with MssScreen(display=vd.display) as screen:
+        wait_until_settled(screen, config=SettleConfig(quiet_seconds=quiet, cap_seconds=cap))

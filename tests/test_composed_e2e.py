@@ -5,12 +5,11 @@ as `--planner hf:F --grounder hf:F`, and answers `screenagent ground --model hf:
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DemoApp, cli, launch_demo
+from conftest import DemoApp, cli, launch_demo, settle_screen
 
 from screenagent.display import VirtualDisplay
 from screenagent.steplog import load_run
@@ -39,7 +38,7 @@ def planner_model(
     tmp = tmp_path_factory.mktemp("planner")
     app = launch_demo(xdisplay, tmp / "state.json")
     try:
-        time.sleep(0.3)
+        settle_screen(xdisplay)
         with MssScreen(display=xdisplay.display) as screen:
             frame = screen.capture()
         submit = app.box("submit")
@@ -84,7 +83,7 @@ def test_planner_and_model_grounder_click_the_real_button(
     tmp_path: Path,
 ) -> None:
     folder, _, _ = planner_model
-    time.sleep(0.3)
+    settle_screen(xdisplay)
     run_dir = tmp_path / "run"
     proc = cli("run", TASK, "--planner", f"hf:{folder}", "--grounder", f"hf:{folder}", "--family", "ui-tars-1.5",
                *BUDGET, "--max-steps", "1", "--run-dir", str(run_dir), env=dict(xdisplay.env), timeout=300)  # fmt: skip

@@ -231,3 +231,29 @@ def test_parse_command() -> None:
     )
     proc = cli("parse", "--family", "nonsense", "--image-size", "1920x1080", input="")
     assert proc.returncode == 2 and "Unknown model family" in proc.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    family=st.sampled_from(["ui-tars-1.5", "ui-tars", "qwen2.5-vl", "showui", "os-atlas"]),
+    fx=st.floats(0.0, 0.999),
+    fy=st.floats(0.0, 0.999),
+)
+def test_valid_grounding_answers_always_parse(family: str, fx: float, fy: float) -> None:
+    """The counterpart of the fuzzer above (which passes on every rejection): a well-formed
+    click in the family's documented format always parses, inside the image."""
+    w, h = 1920, 1080
+    d = get_dialect(family)
+    mw, mh = d.model_input_size(w, h)
+    answer = {
+        "ui-tars-1.5": f"Action: click(start_box='({int(fx * mw)},{int(fy * mh)})')",
+        "ui-tars": f"Action: click(start_box='({int(fx * 1000)},{int(fy * 1000)})')",
+        "qwen2.5-vl": json.dumps({"point_2d": [int(fx * mw), int(fy * mh)]}),
+        "showui": f"[{fx:.3f}, {fy:.3f}]",
+        "os-atlas": f"<|box_start|>({int(fx * 1000)},{int(fy * 1000)})<|box_end|>",
+    }[family]
+    _, actions = parse(family, answer, w, h)
+    assert actions, answer
+    for a in actions:
+        for _, x, y in a.points():
+            assert 0 <= x < w and 0 <= y < h

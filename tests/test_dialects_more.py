@@ -306,3 +306,24 @@ def test_structured_garbage_never_escapes(name: str, args: dict) -> None:
         for a in actions:
             for _, x, y in a.points():
                 assert 0 <= x < 1280 and 0 <= y < 800
+
+
+@settings(max_examples=200, deadline=None)
+@given(fx=st.floats(0.0, 0.999), fy=st.floats(0.0, 0.999))
+def test_valid_structured_answers_always_parse(fx: float, fy: float) -> None:
+    """The fuzzers above pass on every InvalidOutput; this one holds the parsers to the other
+    side: every well-formed click in each structured format parses, to a point inside the image
+    (the share of valid answers that parse is all of them)."""
+    w, h = 1280, 800
+    for family, make in {
+        "anthropic": lambda x, y: json.dumps({"action": "left_click", "coordinate": [x, y]}),
+        "openai": lambda x, y: json.dumps({"type": "computer_call", "action": {"type": "click", "button": "left", "x": x, "y": y}}),
+        "qwen2.5-vl": lambda x, y: "<tool_call>" + json.dumps({"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [x, y]}}) + "</tool_call>",
+        "aguvis": lambda x, y: f"pyautogui.click(x={fx:.4f}, y={fy:.4f})",  # relative 0-1
+    }.items():  # fmt: skip
+        mw, mh = get_dialect(family).model_input_size(w, h)
+        x, y = int(fx * mw), int(fy * mh)
+        _, actions = parse(family, make(x, y), w, h)
+        (click,) = actions
+        assert isinstance(click, Click), (family, actions)
+        assert 0 <= click.x < w and 0 <= click.y < h

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import DemoApp, cli, launch_demo
+from conftest import DemoApp, cli, launch_demo, settle_screen
 from PIL import Image
 
 from screenagent.display import VirtualDisplay
@@ -26,7 +26,7 @@ pytest.importorskip("rapidocr", reason="the [ocr] extra is not installed")
 @pytest.fixture(scope="module")
 def app(xdisplay: VirtualDisplay, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoApp]:
     app = launch_demo(xdisplay, tmp_path_factory.mktemp("ocr") / "state.json")
-    time.sleep(0.3)  # the first paint after "ready"
+    settle_screen(xdisplay)  # the first paints after "ready"
     yield app
     app.proc.terminate()
     app.proc.wait(timeout=5)

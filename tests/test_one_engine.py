@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -174,3 +175,50 @@ tests:
     for path in report.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
+
+
+BROKEN = """name: broken
+tests:
+  - name: four problems
+    steps:
+      - click: "regex:("
+      - frobnicate: "X"
+      - press: tab
+        times: many
+      - click: "OK"
+        timeout: soon
+"""
+
+
+def test_bad_input_is_listed_with_lines_from_the_cli_and_the_plugin(tmp_path: Path) -> None:
+    path = tmp_path / "test_broken.yaml"
+    path.write_text(BROKEN)
+    report = tmp_path / "report"
+    proc = cli("test", str(path), "--report", str(report))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    for part in ("4 problems", "line 5: test 'four problems', step 1: click: target: The target "
+                 "'regex:(' is not a valid regular expression", "line 6: test 'four problems', "
+                 "step 2: unknown step 'frobnicate'", "line 7: test 'four problems', step 3: press: "
+                 "times:", "line 9: test 'four problems', step 4: click: timeout: 'soon' is not a "
+                 "duration"):  # fmt: skip
+        assert part in proc.stderr, (part, proc.stderr)
+    assert not report.exists(), "nothing ran"
+    # the pytest plugin: the same problems as a collection error, no traceback
+    plugin = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(path)],
+        capture_output=True, text=True, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    out = plugin.stdout + plugin.stderr
+    assert plugin.returncode != 0 and "4 problems" in out and "line 5:" in out, out
+    assert "Traceback" not in out and "screenagent/" not in out.split("4 problems")[0], out
+
+
+def test_bad_task_text_is_listed_by_step_and_nothing_runs(tmp_path: Path) -> None:
+    proc = cli("run", "click regex:(; frobnicate; press tab many times; click OK",
+               "--run-dir", str(tmp_path / "run"), env={**os.environ, "DISPLAY": ""})  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "step 1: In the step 'click regex:(': target: The target 'regex:('" in proc.stderr
+    assert "step 2: 'frobnicate'" in proc.stderr
+    assert "step 3: In the step 'press tab many times': keys: unknown key" in proc.stderr
+    assert "step 4" not in proc.stderr and "--model" in proc.stderr
+    assert not (tmp_path / "run").exists()
