@@ -338,11 +338,8 @@ class Agent:
         if policy is None:
             from .steps import parse_task
 
-            steps = parse_task(task)
-            n = len(session.runner.records)
-            result: RunResult = session.run_parsed(steps)
-            yield from session.runner.records[n:]
-            return result
+            steps: RunResult = yield from session.iter_parsed(parse_task(task))
+            return steps
         looped: RunResult = yield from iter_steps(
             task, screen=session.screen, policy=policy, executor=session.executor,
             log=session.log, safety=safety, settings=session.settings,

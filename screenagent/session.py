@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -303,20 +303,34 @@ class Session(StepMethods):
 
     def run_parsed(self, steps: Sequence[StepSpec]) -> RunResult:
         """Run parsed steps until the end, a ``done`` step, a failure or a stop."""
+        gen = self.iter_parsed(steps)
+        while True:
+            try:
+                next(gen)
+            except StopIteration as stop:
+                result: RunResult = stop.value
+                return result
+
+    def iter_parsed(self, steps: Sequence[StepSpec]) -> Generator[StepRecord, None, RunResult]:
+        """`run_parsed` as a generator: each step's records as soon as the step ends."""
         runner = self.runner
         n0 = len(runner.records)
-        try:
-            for step in steps:
+        for step in steps:
+            seen = len(runner.records)
+            try:
                 runner.run(step)
-                if isinstance(step, m.DoneStep):
-                    break
-        except StepFailed as exc:
-            return self._result("failure", exc.info.message, n0)
-        except RunStopped as exc:
-            return self._result(exc.status, str(exc), n0)
-        except KeyboardInterrupt:
-            self.end(self._result("interrupted", "interrupted by the user (Ctrl-C)", n0))
-            raise
+            except StepFailed as exc:
+                yield from runner.records[seen:]
+                return self._result("failure", exc.info.message, n0)
+            except RunStopped as exc:
+                yield from runner.records[seen:]
+                return self._result(exc.status, str(exc), n0)
+            except KeyboardInterrupt:
+                self.end(self._result("interrupted", "interrupted by the user (Ctrl-C)", n0))
+                raise
+            yield from runner.records[seen:]
+            if isinstance(step, m.DoneStep):
+                break
         if runner.soft_failures:
             soft = "; ".join(s.message or s.text for s in runner.soft_failures)
             return self._result("failure", f"soft assertions failed: {soft}", n0)

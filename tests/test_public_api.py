@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, DemoApp
 
 import screenagent
+from screenagent.display import VirtualDisplay
 
 pytestmark = [pytest.mark.display, pytest.mark.ocr]
 
@@ -44,3 +45,26 @@ def test_the_readme_python_snippet_runs(tmp_path: Path) -> None:
     state = json.loads((tmp_path / "state.json").read_text())
     assert state["submitted"] == [{"name": "Ada Lovelace", "email": "", "subscribe": True}]
     assert state["name"] == "" , "Clear emptied the form"
+
+
+def test_agent_iter_yields_each_record_as_its_step_ends(demo_app: DemoApp,
+                                                        xdisplay: VirtualDisplay) -> None:  # fmt: skip
+    pytest.importorskip("rapidocr")
+    from screenagent import Agent, Session
+
+    with Session(display=xdisplay.display, failsafe=False) as s:
+        gen = Agent().iter("click Subscribe to news; click Clear", session=s)
+        first = next(gen)
+        assert first.step is not None and first.step.text == "click Subscribe to news"
+        # the first click happened before the second step ran
+        state = demo_app.wait_for(lambda st: st["subscribe"])
+        assert [c["widget"] for c in state["clicks"]] == ["subscribe"]
+        rest = []
+        while True:
+            try:
+                rest.append(next(gen))
+            except StopIteration as stop:
+                result = stop.value
+                break
+    assert [r.step.text for r in rest if r.step] == ["click Clear"]
+    assert result.success and result.steps == 2
