@@ -20,6 +20,7 @@ import platform
 import re
 import sys
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +31,8 @@ from . import __version__
 from .errors import ConfigError
 from .geometry import Frame
 
+AFTER_JPEG_QUALITY = 85
+"""The screen after a step (shown in reports, never compared by replay) is a JPEG."""
 FRAME_PNG_COMPRESSION = 1
 """zlib level for step screenshots: level 1 writes a 1280x800 frame several times faster than
 PIL's default (6) for files only somewhat larger."""
@@ -322,6 +325,8 @@ class StepLog:
         self.meta = meta.model_copy(update={"versions": {**_versions(), **meta.versions}})
         self.save_frames = save_frames
         self._steps = open(self.path / "steps.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="steplog-frames")
+        self._pending: list[Future[None]] = []
         self._write_meta()
 
     @classmethod
@@ -354,16 +359,30 @@ class StepLog:
         self._write_meta()
 
     def save_frame(self, index: int, frame: Frame, suffix: str = "") -> str | None:
-        """Write the frame for step ``index`` (``suffix``: ``-after`` for the settled screen);
-        returns its file name."""
+        """Write the frame for step ``index``; returns its file name at once. The PNG (lossless:
+        replay compares its pixels) is encoded on a worker thread while the step acts and
+        settles; ``suffix="-after"`` (the settled screen, only for reports) is a JPEG."""
         if not self.save_frames:
             return None
-        name = f"step-{index:04d}{suffix}.png"
-        frame.image.save(self.path / name, compress_level=FRAME_PNG_COMPRESSION)
+        if suffix:
+            name = f"step-{index:04d}{suffix}.jpg"
+            work = lambda: frame.image.convert("RGB").save(self.path / name, quality=AFTER_JPEG_QUALITY)  # noqa: E731
+        else:
+            name = f"step-{index:04d}.png"
+            work = lambda: frame.image.save(self.path / name, compress_level=FRAME_PNG_COMPRESSION)  # noqa: E731
+        self._pending.append(self._encoder.submit(work))
         return name
 
+    def _flush_frames(self) -> None:
+        """Wait for the frames submitted so far (a line never names a frame not on disk)."""
+        pending, self._pending = self._pending, []
+        for future in pending:
+            future.result()
+
     def append(self, record: StepRecord) -> None:
-        """Add one step: a single line, flushed and fsynced before returning."""
+        """Add one step: a single line, flushed and fsynced before returning (after the frames
+        it names are written)."""
+        self._flush_frames()
         line = record.model_dump_json()
         self._steps.write(line + "\n")
         self._steps.flush()
@@ -371,6 +390,8 @@ class StepLog:
 
     def finish(self, result: RunResult) -> None:
         """Record how the run ended and close the files (safe to call twice)."""
+        self._flush_frames()
+        self._encoder.shutdown(wait=True)
         self.meta = self.meta.model_copy(update={"result": result, "ended_at": utc_now()})
         self._write_meta()
         if not self._steps.closed:
@@ -384,6 +405,7 @@ class StepLog:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._encoder.shutdown(wait=True)
         if not self._steps.closed:
             self._steps.close()
 

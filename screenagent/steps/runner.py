@@ -236,9 +236,10 @@ class StepRunner:
             lambda image: self.ground(target, image), self.screen, self.screen.capture(),
             timeout=timeout, poll=WAIT_POLL, settle=BEFORE_ACTION_SETTLE,
         )  # fmt: skip
+        settle = float(meta.get("settle", 0.0))
         info.looks += int(meta.get("looks", 0))
-        info.waited += float(meta.get("waited", 0.0))
-        info.settle += float(meta.get("settle", 0.0))
+        info.waited += float(meta.get("waited", 0.0)) - settle  # the settle wait is its own
+        info.settle += settle
         if found is None:
             best = list(meta.get("candidates") or [])
             info.candidates = best
