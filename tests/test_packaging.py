@@ -15,6 +15,17 @@ from conftest import ROOT
 SKILLS = sorted(p.parent.name for p in (ROOT / "skills").glob("*/SKILL.md"))
 
 
+def test_every_package_is_listed_in_pyproject() -> None:
+    """The package list is explicit (skills/ is mapped into the wheel): a new subpackage must be
+    added to it, or the wheel ships without it."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts)
+             for p in (ROOT / "screenagent").rglob("__init__.py")}  # fmt: skip
+    assert found <= listed, found - listed
+
+
 @pytest.mark.slow
 def test_the_wheel_ships_the_bundled_skills(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
