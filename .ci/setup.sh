@@ -18,11 +18,19 @@ declare -A wanted=(
   [tesseract]=tesseract-ocr
   [chromium]=chromium
   [xterm]=xterm
+  # the owned desktop (screenagent.desktop): window manager, session bus, accessibility bus
+  [openbox]=openbox
+  [dbus-daemon]=dbus-daemon
+  [dbus-send]=dbus-bin
+  # the real-app corpus (tests/apps/corpus.py)
+  [mousepad]=mousepad
+  [galculator]=galculator
 )
 missing=()
 for prog in "${!wanted[@]}"; do
   command -v "$prog" >/dev/null 2>&1 || missing+=("${wanted[$prog]}")
 done
+[ -x /usr/libexec/at-spi-bus-launcher ] || missing+=(at-spi2-core)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   $sudo_ apt-get update -qq

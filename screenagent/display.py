@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import DisplayError, MissingDependency
+from .desktop import Desktop, DesktopKind, start_desktop
+from .errors import ConfigError, DisplayError, MissingDependency
 
 
 def end_process(proc: subprocess.Popen[Any], grace: float = 5.0) -> None:
@@ -86,6 +87,8 @@ class VirtualDisplay:
         width, height, depth: Screen size and colour depth.
         set_environ: Point this process's DISPLAY at the new server while it runs.
         start_timeout: Seconds to wait for Xvfb to report its display number.
+        desktop: ``full`` (default): also a window manager, a private D-Bus session bus and
+            the accessibility bus (`screenagent.desktop`); ``bare``: Xvfb alone.
     """
 
     def __init__(
@@ -96,8 +99,13 @@ class VirtualDisplay:
         *,
         set_environ: bool = True,
         start_timeout: float = 15.0,
+        desktop: DesktopKind = "full",
     ) -> None:
+        if desktop not in ("full", "bare"):
+            raise ConfigError(f"`desktop` is 'full' or 'bare', not {desktop!r}.")
         self.width, self.height, self.depth = width, height, depth
+        self.desktop_kind: DesktopKind = desktop
+        self.desktop: Desktop | None = None
         self.set_environ = set_environ
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen[bytes] | None = None
@@ -121,6 +129,8 @@ class VirtualDisplay:
         if self._xauthority:
             env["XAUTHORITY"] = self._xauthority
         env.pop("WAYLAND_DISPLAY", None)
+        if self.desktop is not None:
+            env.update(self.desktop.env)
         return env
 
     def start(self) -> VirtualDisplay:
@@ -173,8 +183,16 @@ class VirtualDisplay:
             os.close(read_fd)
         self.display = f":{number}"
         self._wait_for_socket(number)
+        if self.desktop_kind == "full":
+            try:
+                self.desktop = start_desktop(self.display, self.env, Path(self._tmpdir.name))
+            except BaseException:
+                self.stop()
+                raise
         if self.set_environ:
-            for key, value in (("DISPLAY", self.display), ("XAUTHORITY", self._xauthority)):
+            wanted = {"DISPLAY": self.display, "XAUTHORITY": self._xauthority,
+                      **(self.desktop.env if self.desktop else {})}  # fmt: skip
+            for key, value in wanted.items():
                 self._saved_env[key] = os.environ.get(key)
                 os.environ[key] = value
         return self
@@ -227,6 +245,9 @@ class VirtualDisplay:
             else:
                 os.environ[key] = value
         self._saved_env.clear()
+        desktop, self.desktop = self.desktop, None
+        if desktop is not None:
+            desktop.stop()
         proc, self.proc = self.proc, None
         if proc is not None:
             end_process(proc)

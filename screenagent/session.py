@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import os
 import shlex
-import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,11 @@ from typing import Any
 from PIL import Image
 
 from .act import LoopSettings
-from .errors import ConfigError, DisplayError, UserError
+from .desktop import DesktopKind
+from .errors import ConfigError, DisplayError
 from .geometry import Frame, Rect
 from .grounding import Grounding
+from .launch import AppNotReady, LaunchedApp
 from .safety import Safety
 from .screen import SettleConfig
 from .steplog import RunResult, StepInfo, StepLog, StepRecord
@@ -41,16 +44,14 @@ from .steps.text import parse_task
 from .steps.vocabulary import StepMethods
 
 
-class AppNotReady(UserError):
-    """The launched app never showed its ready target."""
-
-
 class Session(StepMethods):
     """A desktop to drive by targets in words (see the module docstring).
 
     Args:
         display: The X display to attach to (default: ``DISPLAY``).
         virtual_display: Start a private Xvfb of this size (``"1280x800"``) and own it.
+        desktop: With ``virtual_display``: ``full`` (a window manager, a session bus and the
+            accessibility bus; `screenagent.desktop`) or ``bare`` (Xvfb alone).
         launch: A program to start on the display (argv list or a command line); it is ended
             with the session.
         ready: A target that shows the launched app is ready (waited for up to
@@ -78,6 +79,7 @@ class Session(StepMethods):
         *,
         display: str | None = None,
         virtual_display: str | None = None,
+        desktop: DesktopKind = "full",
         launch: Sequence[str] | str | None = None,
         ready: str | None = None,
         app_timeout: float = 30.0,
@@ -101,6 +103,7 @@ class Session(StepMethods):
             raise ConfigError("Give `display` (attach) or `virtual_display` (own one), not both.")
         self._display_arg = display
         self.virtual_display = virtual_display
+        self.desktop = desktop
         self.launch = shlex.split(launch) if isinstance(launch, str) else list(launch or [])
         self.ready = ready
         self.app_timeout = app_timeout
@@ -120,7 +123,8 @@ class Session(StepMethods):
         self.display: str | None = None
         self.log: StepLog | None = None
         self._vd: Any = None
-        self._app: subprocess.Popen[bytes] | None = None
+        self.app: LaunchedApp | None = None
+        """The launched app (its process and, once seen, its window)."""
         self._screen: Any = None
         self._executor: Any = None
         self._grounder: Any = None
@@ -143,11 +147,11 @@ class Session(StepMethods):
         self._started = True
         try:
             self._open_display()
-            run_dir, runs_root, task = self._log_args
-            if run_dir is not None or runs_root is not None:
-                self.begin(task, run_dir=run_dir, runs_root=runs_root or "runs")
             if self.launch:
                 self._launch()
+            run_dir, runs_root, task = self._log_args  # after the launch: the log names its window
+            if run_dir is not None or runs_root is not None:
+                self.begin(task, run_dir=run_dir, runs_root=runs_root or "runs")
         except BaseException:
             self.close()
             raise
@@ -164,7 +168,7 @@ class Session(StepMethods):
                 width, height, depth = parse_size(self.virtual_display)
             except ValueError as exc:
                 raise ConfigError(f"`virtual_display`: {exc}") from None
-            self._vd = VirtualDisplay(width, height, depth).start()
+            self._vd = VirtualDisplay(width, height, depth, desktop=self.desktop).start()
             self.display = self._vd.display
         else:
             self.display = self._display_arg or os.environ.get("DISPLAY")
@@ -184,39 +188,56 @@ class Session(StepMethods):
         self._screen = MssScreen(monitor=self.monitor, region=self.region, display=self.display,
                                  screen_size=screen_size)  # fmt: skip
 
+    def child_env(self) -> dict[str, str]:
+        """The environment for a program to run on this session's desktop (its display, bus
+        and toolkit switches)."""
+        self.start()
+        base = dict(self._vd.env) if self._vd is not None else dict(os.environ)
+        if self._vd is None and self.display:
+            base["DISPLAY"] = self.display
+        return base
+
     def _launch(self) -> None:
-        env = {**os.environ, **(self._vd.env if self._vd is not None else {"DISPLAY": self.display}),
-               **self.env}  # fmt: skip
-        try:
-            self._app = subprocess.Popen(
-                self.launch, cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )  # fmt: skip
-        except OSError as exc:
-            raise ConfigError(
-                f"`launch` {self.launch}: cannot start it: {exc.strerror or exc}"
-            ) from None
-        if self.ready is None:
+        """Start the app, wait for its window (mapped, focused), then for its ready target."""
+        from .launch import start_app, wait_for_window
+        from .windows import list_windows
+
+        display = self.display or ""
+        before = {w.id for w in list_windows(display)}
+        env = {**self.child_env(), **self.env}
+        self.app = start_app(self.launch, display=display, env=env, cwd=self.cwd)
+        start = time.monotonic()
+        wait_for_window(self.app, display=display, before=before, timeout=self.app_timeout)
+        if self.ready is None:  # no target to wait for: at least let its first paints end
+            self.wait_settled(5.0, quiet=0.3)
             return
         runner = self._new_runner(log=None)  # the wait for the app is not part of a run
+        left = max(self.app_timeout - (time.monotonic() - start), 1.0)
         try:
-            runner.run(m.WaitForStep(target=self.ready, timeout=self.app_timeout))
+            runner.run(m.WaitForStep(target=self.ready, timeout=left))
         except StepFailed:
-            self._end_app()
-            app = self._app
-            err = app.stderr.read().decode(errors="replace")[-800:] if app and app.stderr else ""
-            code = app.returncode if app else None
-            exited = f" The app exited with code {code}." if code not in (None, -15) else ""
-            raise AppNotReady(
-                f"the app {self.launch} did not show {self.ready!r} within "
-                f"{self.app_timeout:g} s.{exited}" + (f" Its stderr ends with:\n{err}" if err.strip() else "")
-            ) from None
+            raise self._not_ready() from None
+
+    def _not_ready(self) -> AppNotReady:
+        """The error for an app that never showed its ready target: the target, the windows
+        that did appear, a screenshot, and how the app ended if it did."""
+        from .windows import list_windows
+
+        shot = Path(tempfile.mkdtemp(prefix="screenagent-not-ready-")) / "screen.png"
+        self.screenshot(shot)
+        titles = ", ".join(repr(w.title) for w in list_windows(self.display)) or "none"
+        why = self.app.exited() if self.app else ""
+        return AppNotReady(
+            f"the app {self.launch} did not show {self.ready!r} within {self.app_timeout:g} s. "
+            f"Windows on the screen: {titles}. Screenshot: {shot}." + (f" Then {why}" if why else "")
+        )
 
     def _end_app(self) -> None:
-        from .display import end_process
+        from .launch import end_app
 
-        if self._app is not None:
-            end_process(self._app)
+        if self.app is not None:
+            end_app(self.app)
+            self.app = None
 
     def close(self) -> None:
         """End what the session started (app, screen, Xvfb); close an open step log."""
@@ -237,6 +258,9 @@ class Session(StepMethods):
         """Open a new run directory; the steps that follow are logged there until `end`."""
         if self.log is not None and not self.log.finished:
             self.end(RunResult(status="interrupted", message="a new run began"))
+        if self.app is not None:
+            settings = {**(settings or {}), "app": {"argv": self.app.argv, "pid": self.app.proc.pid,
+                                                    "window": self.app.window_json()}}  # fmt: skip
         self.log = StepLog.create(task=task, policy=policy, executor=self.executor.name,
                                   run_dir=run_dir, runs_root=runs_root, settings=settings)  # fmt: skip
         frame = self.screen.capture()
@@ -367,8 +391,10 @@ class Session(StepMethods):
 
         return read_frame(self.capture(), display=self.display, reader=self.runner.error_reader())
 
-    def wait_settled(self, timeout: float = 3.0) -> Frame:
-        """Wait until the screen stops changing (at most ``timeout`` s); the settled frame."""
+    def wait_settled(self, timeout: float = 3.0, *, quiet: float = 0.04) -> Frame:
+        """Wait until the screen stays unchanged ``quiet`` seconds (at most ``timeout`` s);
+        the settled frame."""
         from .screen import wait_until_settled
 
-        return wait_until_settled(self.screen, config=SettleConfig(cap_seconds=timeout)).last
+        config = SettleConfig(quiet_seconds=quiet, cap_seconds=timeout)
+        return wait_until_settled(self.screen, config=config).last

@@ -111,3 +111,52 @@ def list_windows(display: str | None = None) -> list[WindowInfo]:
         return out
     finally:
         d.close()
+
+
+def _connect(display: str | None) -> Any:
+    from Xlib import display as xdisplay
+
+    name = display or os.environ.get("DISPLAY")
+    if not name:
+        raise DisplayError("No X display: DISPLAY is not set.")
+    try:
+        return xdisplay.Display(name)
+    except Exception as exc:
+        raise DisplayError(f"Cannot open the X display {name!r}: {exc}") from None
+
+
+def active_window(display: str | None = None) -> int | None:
+    """The window the window manager says has focus (_NET_ACTIVE_WINDOW); None without a
+    window manager or with nothing focused."""
+    from Xlib import Xatom
+
+    d = _connect(display)
+    try:
+        root = d.screen().root
+        if root.get_full_property(d.intern_atom("_NET_SUPPORTING_WM_CHECK"), 0) is None:
+            return None
+        prop = root.get_full_property(d.intern_atom("_NET_ACTIVE_WINDOW"), Xatom.WINDOW)
+        return int(prop.value[0]) or None if prop is not None and len(prop.value) else None
+    finally:
+        d.close()
+
+
+def activate_window(window_id: int, display: str | None = None) -> bool:
+    """Ask the window manager to focus and raise a window (an EWMH _NET_ACTIVE_WINDOW request,
+    as a pager sends it). False when no window manager runs."""
+    from Xlib import X
+    from Xlib.protocol import event
+
+    d = _connect(display)
+    try:
+        root = d.screen().root
+        if root.get_full_property(d.intern_atom("_NET_SUPPORTING_WM_CHECK"), 0) is None:
+            return False
+        window = d.create_resource_object("window", window_id)
+        message = event.ClientMessage(window=window, client_type=d.intern_atom("_NET_ACTIVE_WINDOW"),
+                                      data=(32, [2, X.CurrentTime, 0, 0, 0]))  # fmt: skip
+        root.send_event(message, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask)
+        d.flush()
+        return True
+    finally:
+        d.close()

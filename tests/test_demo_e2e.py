@@ -137,7 +137,8 @@ def test_dry_run_touches_nothing(
     assert proc.returncode == 0, proc.stderr
     loaded = load_run(run_dir)
     assert {s.status for s in loaded.steps[:-1]} == {"dry_run"}
-    assert loaded.steps[0].screen_points == [(270, 107)]
+    first = load_script("examples/demo_script.json")[0]
+    assert loaded.steps[0].screen_points == [(first.x, first.y)]  # type: ignore[union-attr]
     state = demo_app.state()
     assert state["clicks"] == [] and state["name"] == "" and state["saves"] == 0
 

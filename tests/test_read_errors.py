@@ -6,6 +6,7 @@ session's Xvfb; plus the `read-errors` command, the `expect_no_errors` step and
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -142,8 +143,12 @@ def test_two_dialogs_at_once(xdisplay: VirtualDisplay, spawn: Spawn) -> None:
     assert (warn.message, warn.buttons, warn.severity) == (
         "Battery at 5%. Plug in the charger.", ["OK"], "warning",
     )  # fmt: skip
-    assert err.box == window(xdisplay, "Sync failed").box and err.box[:2] == [40, 60]
-    assert warn.box == window(xdisplay, "Low battery").box and warn.box[:2] == [700, 400]
+    # the window manager put the frame at (40, 60): the dialog's client area sits inside it,
+    # under the title bar
+    assert err.box == window(xdisplay, "Sync failed").box
+    assert 40 <= err.box[0] <= 44 and 60 < err.box[1] <= 95, err.box
+    assert warn.box == window(xdisplay, "Low battery").box
+    assert 700 <= warn.box[0] <= 704 and 400 < warn.box[1] <= 435, warn.box
 
 
 @pytest.mark.display
@@ -186,15 +191,25 @@ def test_tk_messagebox_and_the_demo_apps_error_dialog(
 
 @pytest.mark.display
 @pytest.mark.ocr
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        "96x18+19+360",  # under openbox: the text area at (20, 380)
+        pytest.param("96x18+20+380", marks=pytest.mark.xfail(strict=True, reason=(
+            "issue 17 (OCR): the same terminal one pixel further right and twenty lower reads "
+            "the wrapped ', line 12, in <module>' as 'line12,inmodule>': RapidOCR's re-read of "
+            "long lines in pieces depends on the text's pixel alignment"))),
+    ],
+)  # fmt: skip
 def test_python_traceback_in_a_real_xterm(
-    xdisplay: VirtualDisplay, spawn: Spawn, tmp_path: Path
+    xdisplay: VirtualDisplay, spawn: Spawn, tmp_path: Path, geometry: str
 ) -> None:
     script = tmp_path / "convert.py"
     script.write_text(
         "import json\n\n\ndef load(path):\n    return json.loads(open(path).read())\n\n\n"
         "def main():\n    load('settings.json')\n\n\nmain()\n"
     )
-    spawn("xterm", "-hold", "-fa", "Monospace", "-fs", "11", "-geometry", "96x18+20+380",
+    spawn("xterm", "-hold", "-fa", "Monospace", "-fs", "11", "-geometry", geometry,
           "-T", "build log", "-e", sys.executable, str(script), cwd=str(tmp_path))  # fmt: skip
     wait_for_window(xdisplay, "build log")
     found = read_until(xdisplay, lambda fs: any(f.title == "FileNotFoundError" for f in fs))
@@ -318,10 +333,13 @@ def test_expect_no_errors_step(tmp_path: Path) -> None:
     assert [t["status"] for t in tests] == ["passed", "failed", "passed"]
     msg = tests[1]["message"]
     assert "errors.yaml:16" in msg and "expect_no_errors" in msg, msg
-    assert (
-        "1 error on the screen after 1 s: ERROR dialog 'Error' at [270, 240, 630, 390]: "
-        "Name is required. [buttons: OK]" in msg
-    ), msg
+    # the window manager centres the dialog over the app: its place is the window's, its size
+    # the dialog's own 360x150
+    found = re.search(r"1 error on the screen after 1 s: ERROR dialog 'Error' at "
+                      r"\[(\d+), (\d+), (\d+), (\d+)\]: Name is required\. \[buttons: OK\]", msg)  # fmt: skip
+    assert found, msg
+    x1, y1, x2, y2 = map(int, found.groups())
+    assert (x2 - x1, y2 - y1) == (360, 150), msg
     failed = tests[1]["attempts"][-1]["steps"][-1]
     assert failed["detail"]["findings"][0]["title"] == "Error"
 

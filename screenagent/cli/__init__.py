@@ -18,7 +18,7 @@ from ..errors import UserError
 from .models import add_model_options
 from .run import cmd_replay, cmd_run, run_options
 from .skills import add_skill_options, add_skills_command
-from .support import positive_int
+from .support import add_desktop_option, positive_int
 from .tools import (
     cmd_doctor,
     cmd_ground,
@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     ground.add_argument("--monitor", type=int, metavar="N")
     ground.add_argument("--region", metavar="X,Y,W,H")
     ground.add_argument("--virtual-display", metavar="WxH")
+    add_desktop_option(ground)
     ground.add_argument(
         "--launch", metavar="CMD", help="start this program first (with --virtual-display)"
     )
@@ -158,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="check the display, input, scale and installed extras")
     doctor.add_argument("--virtual-display", metavar="WxH", help="check inside a private Xvfb")
+    add_desktop_option(doctor)
     doctor.set_defaults(func=cmd_doctor)
 
     from .test import add_test_command

@@ -12,7 +12,7 @@ from ..errors import ConfigError, UserError
 from .models import model_policy
 from .skills import skill_task, skills_context
 from .support import (
-    launched,
+    add_desktop_option,
     positive_float,
     positive_int,
     region_option,
@@ -64,6 +64,7 @@ def run_options(p: argparse.ArgumentParser, *, timeout_help: str) -> None:
         metavar="WxH",
         help="start a private Xvfb of this size for the run (e.g. 1280x800)",
     )
+    add_desktop_option(p)
     p.add_argument(
         "--launch",
         metavar="CMD",
@@ -205,14 +206,15 @@ def _execute(
     )  # fmt: skip
     t = args.timeout
     session = Session(
-        virtual_display=args.virtual_display, monitor=args.monitor, region=region,
+        virtual_display=args.virtual_display, desktop=args.desktop, launch=args.launch,
+        app_timeout=20.0, monitor=args.monitor, region=region,
         dry_run=args.dry_run, safety=safety, settle_cap=args.settle_cap,
         timeouts=Timeouts(action=t, expect=t, wait=t, optional=min(t, 2.0)), on_record=progress.step,
     )  # fmt: skip
     log = None
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        with session, launched(args.launch, screen=session.screen):
+        with session:
             display = session.display
             policy = make_policy(session.screen)
             if policy is not None:

@@ -6,12 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
-import shlex
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
@@ -32,7 +27,7 @@ def positive_float(text: str) -> float:
 
 
 @contextlib.contextmanager
-def virtual_display(size: str | None) -> Iterator[Any]:
+def virtual_display(size: str | None, desktop: str = "full") -> Iterator[Any]:
     if not size:
         yield None
         return
@@ -42,40 +37,14 @@ def virtual_display(size: str | None) -> Iterator[Any]:
         width, height, depth = parse_size(size)
     except ValueError as exc:
         raise ConfigError(f"--virtual-display: {exc}") from None
-    with VirtualDisplay(width, height, depth) as vd:
+    with VirtualDisplay(width, height, depth, desktop=desktop) as vd:  # type: ignore[arg-type]
         yield vd
 
 
-@contextlib.contextmanager
-def launched(command: str | None, *, screen: Any, timeout: float = 20.0) -> Iterator[Any]:
-    """Start ``command`` (no shell), wait until its window has drawn, end it afterwards."""
-    if not command:
-        yield None
-        return
-    from ..display import end_process
-    from ..screen import SettleConfig, changed_fraction, wait_until_settled
-
-    argv = shlex.split(command)
-    if not argv or (shutil.which(argv[0]) is None and not Path(argv[0]).exists()):
-        raise ConfigError(f"--launch: cannot find the program {argv[0] if argv else command!r}.")
-    before = screen.capture()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
-    try:
-        deadline = time.monotonic() + timeout
-        while changed_fraction(before.image, screen.capture().image) <= 0.001:
-            if proc.poll() is not None:
-                raise ConfigError(
-                    f"--launch: {command!r} exited with code {proc.returncode} before showing a window."
-                )
-            if time.monotonic() > deadline:
-                raise ConfigError(
-                    f"--launch: {command!r} showed nothing on the screen within {timeout:g} s."
-                )
-            time.sleep(0.05)
-        wait_until_settled(screen, config=SettleConfig(quiet_seconds=0.3, cap_seconds=5.0))
-        yield proc
-    finally:
-        end_process(proc)
+def add_desktop_option(p: Any) -> None:
+    p.add_argument("--desktop", choices=("full", "bare"), default="full",
+                   help="with --virtual-display: full (a window manager, a D-Bus session bus and "
+                   "the accessibility bus; default) or bare (Xvfb alone)")  # fmt: skip
 
 
 def region_option(text: str | None) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ConfigError, DisplayError, UserError
-from .support import launched, region_option, require_ocr, size_option, virtual_display
+from .support import region_option, require_ocr, size_option, virtual_display
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -142,7 +142,6 @@ def cmd_read_errors(args: argparse.Namespace) -> int:
 
 def cmd_ground(args: argparse.Namespace) -> int:
     from ..grounding import Grounder, parse_target
-    from ..screen import MssScreen
 
     grounder: Any
     if args.model:
@@ -157,15 +156,11 @@ def cmd_ground(args: argparse.Namespace) -> int:
         grounder = Grounder()
     if args.image is not None:
         return _print_grounding(grounder, target, load_image(args.image), args.json)
-    region = region_option(args.region)
-    with virtual_display(args.virtual_display) as vd:
-        display = vd.display if vd is not None else os.environ.get("DISPLAY")
-        with (
-            MssScreen(monitor=args.monitor, region=region, display=display) as screen,
-            launched(args.launch, screen=screen),
-        ):
-            return _print_grounding(grounder, target, screen.capture().image, args.json)
-    raise AssertionError("unreachable")  # pragma: no cover
+    from ..session import Session
+
+    with Session(virtual_display=args.virtual_display, desktop=args.desktop, launch=args.launch,
+                 monitor=args.monitor, region=region_option(args.region), dry_run=True) as s:  # fmt: skip
+        return _print_grounding(grounder, target, s.capture().image, args.json)
 
 
 def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> int:
@@ -241,8 +236,33 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    with virtual_display(args.virtual_display) as vd:
-        return _doctor(vd.display if vd is not None else os.environ.get("DISPLAY"))
+    with virtual_display(args.virtual_display, args.desktop) as vd:
+        code = _doctor(vd.display if vd is not None else os.environ.get("DISPLAY"))
+        return _doctor_desktop(vd, args.desktop) or code
+
+
+def _doctor_desktop(vd: Any, kind: str) -> int:
+    """The desktop's parts: programs found, and with --virtual-display, what started."""
+    from ..desktop import PROGRAMS, find_programs
+    from ..errors import MissingDependency
+    from ..windows import active_window
+
+    try:
+        found = find_programs()
+    except MissingDependency as exc:
+        print(f"[{'FAIL' if vd is not None and kind == 'full' else 'info'}] desktop programs: {exc}")
+        return 1 if vd is not None and kind == "full" else 0
+    for name, path in found.items():
+        print(f"[ok  ] {name}: {path} (Debian package {PROGRAMS[name][1]})")
+    desktop = getattr(vd, "desktop", None)
+    if desktop is not None:
+        for part, seconds in desktop.seconds.items():
+            print(f"[ok  ] {part}: started in {seconds * 1000:.0f} ms")
+        print(f"[ok  ] session bus: {desktop.env['DBUS_SESSION_BUS_ADDRESS']}")
+        print(f"[info] focused window: {active_window(vd.display) or 'none yet'}")
+    elif vd is not None:
+        print("[info] desktop: bare (Xvfb alone: no window manager, no buses)")
+    return 0
 
 
 def _doctor(display: str | None) -> int:

@@ -239,17 +239,42 @@ class ErrorReader:
             ))  # fmt: skip
 
 
+TITLE_BAR = 45
+"""Pixels above a dialog where a window manager draws its title bar."""
+
+
+def _title_bar_of(f: Finding, dialogs: list[Finding]) -> Finding | None:
+    """The dialog whose title bar ``f`` is: one line just above the dialog, over its width."""
+    if f.kind not in ("banner", "inline") or "\n" in f.message:
+        return None
+    x1, y1, x2, y2 = f.box
+    for d in dialogs:
+        dx1, dy1, dx2, _ = d.box
+        overlap = min(x2, dx2) - max(x1, dx1)
+        if dy1 - TITLE_BAR <= y1 and y2 <= dy1 + 4 and overlap > 0.5 * (x2 - x1):
+            return d
+    return None
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     """Drop a banner or inline finding that repeats a dialog's message (an app often shows the
-    dialog's text in its status bar too)."""
-    dialogs = [text_key(f"{f.title or ''} {f.message}") for f in findings if f.kind == "dialog"]
-    out = []
+    dialog's text in its status bar too), or that is the dialog's title bar (drawn by a window
+    manager above the dialog; from the pixels alone it becomes the dialog's title)."""
+    dialogs = [f for f in findings if f.kind == "dialog"]
+    keys = [text_key(f"{f.title or ''} {f.message}") for f in dialogs]
+    out: list[Finding] = []
+    titled: dict[int, str] = {}
     for f in findings:
         key = text_key(f.message)
-        if f.kind in ("banner", "inline") and key and any(key in d for d in dialogs):
+        if f.kind in ("banner", "inline") and key and any(key in d for d in keys):
+            continue
+        owner = _title_bar_of(f, dialogs)
+        if owner is not None:
+            titled.setdefault(id(owner), f.message)
             continue
         out.append(f)
-    return out
+    return [f.model_copy(update={"title": titled[id(f)]}) if id(f) in titled and not f.title
+            else f for f in out]  # fmt: skip
 
 
 def read_errors(

@@ -92,7 +92,8 @@ def session(tf: TestFile, opts: RunOptions, cache: GroundingCache | None) -> Ite
     timeouts = Timeouts(**{k: tf.timeout(k) for k in ("action", "expect", "optional", "wait")})
     app = tf.app
     s = Session(
-        virtual_display=tf.display.size, launch=app.launch if app else None,
+        virtual_display=tf.display.size, desktop=tf.display.desktop,
+        launch=app.launch if app else None,
         ready=app.ready if app else None, app_timeout=(app.timeout if app else 30.0) * scale,
         cwd=tf.base_dir, env=app.env if app else None, timeouts=timeouts.scaled(scale),
         model=model, cache=cache, failsafe=False, safety=Safety.build(limits=opts.limits),

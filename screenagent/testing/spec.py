@@ -201,6 +201,8 @@ class AppSpec(BaseModel):
 class DisplaySpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     size: str = "1280x800"
+    desktop: Literal["full", "bare"] = "full"
+    """full: a window manager, a session bus and the accessibility bus; bare: Xvfb alone."""
 
     @field_validator("size")
     @classmethod

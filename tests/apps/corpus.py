@@ -1,0 +1,175 @@
+"""The real-app corpus: one task per app, each run on its own owned desktop through the public
+API and judged OUTSIDE screenagent (a file on disk, what a local server received, the
+clipboard, a program's own output). `tests/test_real_apps.py` asserts on them;
+`tests/benchmarks/bench_real_apps.py` times them.
+"""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import subprocess
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from screenagent import Session
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the outside check saw: ``ok`` when the effect is exactly the expected one."""
+
+    ok: bool
+    seen: str
+
+
+def private_home(tmp: Path) -> dict[str, str]:
+    """Apps keep sessions and settings in HOME: a fresh one per task (mousepad otherwise offers
+    to restore its last, killed, session)."""
+    home = tmp / "home"
+    (home / ".config").mkdir(parents=True, exist_ok=True)
+    return {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local/share"), "XDG_CACHE_HOME": str(home / ".cache")}  # fmt: skip
+
+
+def gtk_editor_save(tmp: Path) -> Outcome:
+    """mousepad (GTK3): type right after the launch (its window is focused), Save As through
+    GTK's file chooser; judged by the file on disk."""
+    out = tmp / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    note = out / "note.txt"
+    with Session(virtual_display="1280x800", launch=["mousepad"], cwd=out,
+                 env=private_home(tmp), failsafe=False) as s:  # fmt: skip
+        s.type("hello from screenagent")
+        s.press("ctrl+shift+s")
+        s.wait_for("Save As")  # the dialog's title, drawn by the window manager
+        s.type(str(note), into="Name")
+        s.click("Save")
+        s.wait_until_gone("Save As")
+    seen = note.read_text() if note.exists() else "(no file)"
+    return Outcome(ok=seen == "hello from screenagent", seen=seen)
+
+
+def gtk_dialog_entry(tmp: Path) -> Outcome:
+    """zenity --entry (a GTK dialog): judged by what zenity prints."""
+    with Session(virtual_display="1280x800", failsafe=False) as s:
+        proc = subprocess.Popen(
+            ["zenity", "--entry", "--title", "Your name", "--text", "Who are you?"],
+            env=s.child_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        try:
+            s.wait_for("Who are you?")
+            s.type("Ada Lovelace")  # the new dialog has the focus: no target needed
+            s.click("OK")
+            out, _ = proc.communicate(timeout=10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return Outcome(ok=out.strip() == "Ada Lovelace", seen=out.strip())
+
+
+def gtk_calculator(tmp: Path) -> Outcome:
+    """galculator: 7 + 5 = with its buttons; judged by the clipboard (ctrl+c copies the
+    display)."""
+    with Session(virtual_display="1280x800", launch=["galculator"], env=private_home(tmp),
+                 failsafe=False) as s:  # fmt: skip
+        for button in ("7", "+", "5", "="):
+            s.click(button, timeout=5)
+        s.press("ctrl+c")
+        got = subprocess.run(["xclip", "-o", "-selection", "clipboard"], env=s.child_env(),
+                             capture_output=True, text=True, timeout=10).stdout.strip()  # fmt: skip
+    return Outcome(ok=got == "12", seen=got)
+
+
+class _Form(http.server.BaseHTTPRequestHandler):
+    received: ClassVar[list[dict[str, list[str]]]] = []
+    PAGE = b"""<!doctype html><html><body style="font: 18px sans-serif; margin: 40px">
+<h1>Sign up</h1>
+<form method="post" action="/submit">
+<label for="name">Full name</label><br><input id="name" name="name" size="30"><br><br>
+<label for="city">City</label><br><select id="city" name="city">
+<option>Paris</option><option>London</option><option>Rome</option></select><br><br>
+<input type="checkbox" name="terms" value="yes"> I agree to the terms<br><br>
+<button type="submit">Send</button></form></body></html>"""
+
+    def do_GET(self) -> None:
+        self._reply(self.PAGE)
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+        type(self).received.append(urllib.parse.parse_qs(body))
+        self._reply(b"<html><body><h1>Thanks</h1></body></html>")
+
+    def _reply(self, body: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def form_server() -> Iterator[str]:
+    """A form served from 127.0.0.1 that records what is posted to it."""
+    _Form.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Form)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def chromium_form(tmp: Path) -> Outcome:
+    """A web form in Chromium: labels ABOVE their fields, a checkbox whose text is no <label>,
+    a select; judged by what the local server received."""
+    from screenagent.desktop import CHROMIUM_FLAGS
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
+    with form_server() as url:
+        argv = [chromium, "--no-sandbox", "--no-first-run", f"--user-data-dir={tmp / 'profile'}",
+                "--window-position=0,0", "--window-size=1200,760", *CHROMIUM_FLAGS, url]  # fmt: skip
+        with Session(virtual_display="1280x800", launch=argv, ready="Sign up", app_timeout=60,
+                     failsafe=False) as s:  # fmt: skip
+            s.type("Ada Lovelace", into="Full name")
+            s.click("I agree to the terms")
+            s.click("Send")
+            s.wait_for("Thanks")
+        got = list(_Form.received)
+    want = [{"name": ["Ada Lovelace"], "city": ["Paris"], "terms": ["yes"]}]
+    return Outcome(ok=got == want, seen=repr(got))
+
+
+def demo_app_form(tmp: Path) -> Outcome:
+    """Our Tk demo app, the same way (its state file is the judge)."""
+    import json
+    import sys
+
+    demo = Path(__file__).resolve().parents[2] / "examples" / "demo_app.py"
+    state = tmp / "state.json"
+    with Session(virtual_display="1280x800", launch=[sys.executable, str(demo), "--state", str(state)],
+                 ready="Submit", failsafe=False) as s:  # fmt: skip
+        s.type("Ada Lovelace", into="Name")
+        s.click("Submit")
+        s.expect_visible("Thank you, Ada Lovelace")
+    submitted = json.loads(state.read_text())["submitted"]
+    return Outcome(ok=[x["name"] for x in submitted] == ["Ada Lovelace"], seen=repr(submitted))
+
+
+TASKS: dict[str, tuple[str, Callable[[Path], Outcome]]] = {
+    "gtk-editor-save-as": ("mousepad", gtk_editor_save),
+    "gtk-dialog-entry": ("zenity", gtk_dialog_entry),
+    "gtk-calculator": ("galculator", gtk_calculator),
+    "chromium-form": ("chromium", chromium_form),
+    "tk-demo-form": ("python3", demo_app_form),
+}
+"""Task name -> (the program it needs, the task)."""
