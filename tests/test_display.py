@@ -44,3 +44,39 @@ def test_missing_xvfb(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     assert shutil.which("Xvfb") is None
     with pytest.raises(MissingDependency, match="apt-get install xvfb"):
         VirtualDisplay().start()
+
+
+@pytest.mark.display
+def test_two_desktops_share_no_display_no_bus_and_leave_nothing_running() -> None:
+    """Each desktop has its own window manager, session bus and accessibility bus; ending one
+    ends exactly its processes (and the ones they started), in reverse order."""
+    import subprocess
+
+    with VirtualDisplay(640, 480, set_environ=False) as a, \
+            VirtualDisplay(640, 480, set_environ=False) as b:  # fmt: skip
+        assert a.desktop is not None and b.desktop is not None
+        assert a.display != b.display
+        bus_a, bus_b = a.env["DBUS_SESSION_BUS_ADDRESS"], b.env["DBUS_SESSION_BUS_ADDRESS"]
+        assert bus_a != bus_b
+        # each bus answers, and each has its own accessibility bus registered on it
+        for env in (a.env, b.env):
+            names = subprocess.run(
+                ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                 "/org/freedesktop/DBus", "org.freedesktop.DBus.ListNames"],
+                env=dict(env), capture_output=True, text=True, timeout=10,
+            ).stdout  # fmt: skip
+            assert "org.a11y.Bus" in names
+        pids = [p.pid for p in (*a.desktop.procs, *b.desktop.procs)]
+        assert all(p.poll() is None for p in (*a.desktop.procs, *b.desktop.procs))
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+@pytest.mark.display
+def test_a_bare_display_has_no_desktop() -> None:
+    with VirtualDisplay(320, 240, desktop="bare", set_environ=False) as vd:
+        assert vd.desktop is None
+        # nothing of a desktop is added: the bus variable is this process's own (or none)
+        assert vd.env.get("DBUS_SESSION_BUS_ADDRESS") == os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+        assert "GTK_MODULES" not in vd.env or vd.env["GTK_MODULES"] == os.environ.get("GTK_MODULES")
