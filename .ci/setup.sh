@@ -25,6 +25,7 @@ declare -A wanted=(
   # the real-app corpus (tests/apps/corpus.py)
   [mousepad]=mousepad
   [galculator]=galculator
+  [featherpad]=featherpad
 )
 missing=()
 for prog in "${!wanted[@]}"; do

@@ -149,6 +149,23 @@ def chromium_form(tmp: Path) -> Outcome:
     return Outcome(ok=got == want, seen=repr(got))
 
 
+def qt_preferences(tmp: Path) -> Outcome:
+    """featherpad (Qt): a menu, then its Preferences dialog (a Qt dialog, placed over the
+    window by the window manager); judged by the app's own config file."""
+    env = private_home(tmp)
+    conf = Path(env["XDG_CONFIG_HOME"]) / "featherpad" / "fp.conf"
+    with Session(virtual_display="1280x800", launch=["featherpad"], env=env, failsafe=False) as s:
+        s.click("Options")
+        s.click("Preferences")
+        s.click("Do not show toolbar")
+        s.click("Close")
+        s.wait_until_gone("Preferences")
+        s.wait_settled(2.0, quiet=0.3)
+    lines = conf.read_text().splitlines() if conf.exists() else []
+    seen = [line for line in lines if line.startswith("noToolbar=")]
+    return Outcome(ok=seen == ["noToolbar=true"], seen=repr(seen))
+
+
 def demo_app_form(tmp: Path) -> Outcome:
     """Our Tk demo app, the same way (its state file is the judge)."""
     import json
@@ -169,6 +186,7 @@ TASKS: dict[str, tuple[str, Callable[[Path], Outcome]]] = {
     "gtk-editor-save-as": ("mousepad", gtk_editor_save),
     "gtk-dialog-entry": ("zenity", gtk_dialog_entry),
     "gtk-calculator": ("galculator", gtk_calculator),
+    "qt-preferences-dialog": ("featherpad", qt_preferences),
     "chromium-form": ("chromium", chromium_form),
     "tk-demo-form": ("python3", demo_app_form),
 }
