@@ -80,3 +80,17 @@ def test_a_bare_display_has_no_desktop() -> None:
         # nothing of a desktop is added: the bus variable is this process's own (or none)
         assert vd.env.get("DBUS_SESSION_BUS_ADDRESS") == os.environ.get("DBUS_SESSION_BUS_ADDRESS")
         assert "GTK_MODULES" not in vd.env or vd.env["GTK_MODULES"] == os.environ.get("GTK_MODULES")
+
+
+def test_missing_desktop_programs_name_their_debian_packages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No openbox, buses or AT-SPI launcher: one error naming every Debian package to install,
+    and the bare display as the way out."""
+    from screenagent import desktop
+
+    monkeypatch.setattr(desktop.shutil, "which", lambda name: None)
+    monkeypatch.setattr(desktop.os, "access", lambda path, mode: False)
+    with pytest.raises(MissingDependency) as err:
+        desktop.find_programs()
+    message = str(err.value)
+    assert "sudo apt-get install openbox dbus-daemon at-spi2-core dbus-bin" in message
+    assert "--desktop bare" in message
