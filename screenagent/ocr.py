@@ -313,6 +313,10 @@ class CachedOcr:
         self.reads = 0
         """How many times the engine actually ran (for tests and benchmarks)."""
 
+    def peek(self, image: Image.Image, *, scale: float = 1.0) -> list[OcrLine] | None:
+        """The lines already read for this screen, or None (never runs the engine)."""
+        return self._cache.get(f"{image_digest(image)}@{scale:g}")
+
     def read(self, image: Image.Image, *, scale: float = 1.0) -> list[OcrLine]:
         key = f"{image_digest(image)}@{scale:g}"
         if key in self._cache:

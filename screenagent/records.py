@@ -66,6 +66,9 @@ class GroundingRecord(BaseModel):
         score: The match's score (0..1).
         text: The text matched.
         model: The model's name, when a model placed it.
+        role: The accessible role, when the tree placed it (with its ``states``).
+        agreement: How OCR's reading compared with the tree's box (agree / disagree: ...).
+        notes: What else the grounder noticed.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -77,12 +80,19 @@ class GroundingRecord(BaseModel):
     score: float
     text: str = ""
     model: str | None = None
+    role: str | None = None
+    states: list[str] = Field(default_factory=list)
+    agreement: str | None = None
+    notes: list[str] = Field(default_factory=list)
 
     @classmethod
     def of(cls, g: Any) -> GroundingRecord:
         """From a `Grounding`."""
         return cls(target=g.target, by=str(g.grounded_by), box=g.box.as_list(), point=(g.x, g.y),
-                   score=round(g.score, 4), text=g.text, model=g.model)  # fmt: skip
+                   score=round(g.score, 4), text=g.text, model=g.model,
+                   role=getattr(g, "role", None), states=list(getattr(g, "states", ())),
+                   agreement=getattr(g, "agreement", None),
+                   notes=list(getattr(g, "notes", ())))  # fmt: skip
 
 
 StepResultStatus = Literal["passed", "failed", "soft-failed", "skipped"]
@@ -110,6 +120,7 @@ class StepInfo(BaseModel):
         read: What a ``read`` step read.
         findings: Errors found on the screen (``expect_no_errors``), as `Finding` data.
         reason: The model's reason (``expect``).
+        note: How the step went where that matters (``already checked: nothing to do``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -132,6 +143,7 @@ class StepInfo(BaseModel):
     read: str | None = None
     findings: list[dict[str, Any]] = Field(default_factory=list)
     reason: str | None = None
+    note: str | None = None
 
 
 class StepRecord(BaseModel):

@@ -98,6 +98,7 @@ class Session(StepMethods):
         task: str = "session",
         on_record: Callable[[StepRecord], None] | None = None,
         failsafe: bool = True,
+        tree: bool = True,
     ) -> None:
         if display is not None and virtual_display is not None:
             raise ConfigError("Give `display` (attach) or `virtual_display` (own one), not both.")
@@ -119,6 +120,8 @@ class Session(StepMethods):
         self.cache = cache
         self.on_record = on_record
         self.failsafe = failsafe
+        self.use_tree = tree
+        self._tree: Any = None
         self._log_args = (run_dir, runs_root, task)
         self.display: str | None = None
         self.log: StepLog | None = None
@@ -244,6 +247,10 @@ class Session(StepMethods):
         if self.log is not None and not self.log.finished:
             self.end(RunResult(status="interrupted", message="the session was closed"))
         self._end_app()
+        if self._tree is not None:
+            self._tree.close()
+            self._tree = None
+        self._grounder = None
         if self._screen is not None:
             self._screen.close()
             self._screen = None
@@ -287,11 +294,23 @@ class Session(StepMethods):
         return self._executor
 
     @property
+    def tree_reader(self) -> Any:
+        """The desktop's accessibility tree reader (`screenagent.a11y.TreeReader`)."""
+        if self._tree is None:
+            from .a11y import TreeReader
+
+            env = self.child_env()
+            self._tree = TreeReader(session_bus=env.get("DBUS_SESSION_BUS_ADDRESS"),
+                                    display=self.display, region=lambda: self.screen.region,
+                                    enabled=self.use_tree)  # fmt: skip
+        return self._tree
+
+    @property
     def grounder(self) -> Any:
         if self._grounder is None:
             from .grounding import Grounder
 
-            self._grounder = Grounder(base_dir=self.cwd or Path.cwd())
+            self._grounder = Grounder(base_dir=self.cwd or Path.cwd(), tree=self.tree_reader)
         return self._grounder
 
     def _new_runner(self, log: StepLog | None) -> StepRunner:
@@ -384,6 +403,11 @@ class Session(StepMethods):
         """Where the target is on the screen now (no waiting): a typed `Grounding` in frame
         pixels; raises `TargetNotFound` / `AmbiguousTarget`."""
         return self.runner.ground(target, self.capture().image)
+
+    def tree(self) -> Any:
+        """The accessibility tree now (a `screenagent.a11y.Snapshot`: ``render()`` for text,
+        ``to_json()``); raises `A11yUnavailable` where there is none (Tk, a bare display)."""
+        return self.tree_reader.snapshot()
 
     def read_errors(self) -> list[Any]:
         """The errors on the screen now (`Finding`s: dialogs, banners, tracebacks)."""

@@ -16,12 +16,7 @@ from apps.corpus import TASKS
 pytestmark = [pytest.mark.display, pytest.mark.ocr, pytest.mark.slow]
 pytest.importorskip("rapidocr", reason="the [ocr] extra is not installed")
 
-NEEDS_LATER = {
-    "gtk-calculator": "issue 16 (accessibility grounder): OCR does not read a lone '=' on "
-    "galculator's button, so the '=' step cannot be grounded",
-    "chromium-form": "issue 16 (accessibility grounder): the labels sit above their fields and "
-    "the checkbox text is no <label>; OCR grounding types beside the field",
-}
+NEEDS_LATER: dict[str, str] = {}
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
 from ..errors import ConfigError
 from ..ocr import CachedOcr, OcrEngine, OcrLine, RapidOcrEngine
-from .image import match_template
+from .image import field_beside, match_template
 from .model import (
     TIE,
     AmbiguousTarget,
@@ -20,12 +21,14 @@ from .model import (
     Target,
     TargetNotFound,
 )
+from .roles import tree_candidates
 from .targets import parse_target
 from .text import _line_candidates, _near_misses, _sub_box, reading_order
 
 
 class Grounder:
-    """Resolves targets on an image with OCR (cached per screen) and template matching.
+    """Resolves targets on an image: the accessibility tree first (when a `TreeReader` is
+    given and has a tree), then OCR (cached per screen) and template matching.
 
     Args:
         ocr: The OCR engine (default: RapidOCR, cached so a screen is read once).
@@ -34,6 +37,8 @@ class Grounder:
         image_threshold: Smallest normalised correlation for an image match.
         second_look: When a text target is not found, read the screen again enlarged this
             many times (1 turns the second look off). Cached like the first look.
+        tree: The desktop's accessibility tree (`screenagent.a11y.TreeReader`); text targets
+            are looked up there first, and OCR answers only what the tree does not.
     """
 
     def __init__(
@@ -44,8 +49,10 @@ class Grounder:
         fuzzy_min: float = 0.75,
         image_threshold: float = 0.85,
         second_look: float = 2.0,
+        tree: Any = None,
     ) -> None:
         self.ocr = ocr if ocr is not None else CachedOcr(RapidOcrEngine())
+        self.tree = tree
         self.second_look = second_look
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         self.fuzzy_min = fuzzy_min
@@ -58,6 +65,18 @@ class Grounder:
         t = parse_target(target) if isinstance(target, str) else target
         chosen, candidates = self._resolve(t, image)
         x, y = chosen.point
+        notes: list[str] = []
+        node = None
+        if chosen.grounded_by is GroundedBy.TREE and chosen.node is not None:
+            node = self._view(image).snapshot.nodes[chosen.node]
+        elif t.role is not None and chosen.grounded_by is GroundedBy.OCR:
+            notes.append(f"the role {t.role!r} was not checked (no accessibility tree here): "
+                         "found by its text")  # fmt: skip
+            if t.role == "field":  # the label's field: right of it or below it
+                point = field_beside(image, chosen.box)
+                if point is not None:
+                    x, y = point
+                    notes.append(f"aimed at the field beside the label, at ({x}, {y})")
         return Grounding(
             target=str(t),
             x=x,
@@ -67,7 +86,35 @@ class Grounder:
             score=chosen.score,
             grounded_by=chosen.grounded_by,
             candidates=tuple(candidates),
+            role=node.role if node else None,
+            states=tuple(sorted(node.states)) if node else (),
+            value=node.value if node else None,
+            agreement=self._agreement(t, chosen, image) if node else None,
+            notes=tuple(notes),
         )
+
+    def _view(self, image: Image.Image) -> Any:
+        """The tree as it applies to this frame (None: no tree here)."""
+        return self.tree.view(image) if self.tree is not None else None
+
+    def _agreement(self, t: Target, chosen: Candidate, image: Image.Image) -> str | None:
+        """Compare the tree's box with OCR's reading of the same frame, when OCR has read it
+        already (a tree lookup never pays for an OCR pass just to compare)."""
+        peek = getattr(self.ocr, "peek", None)
+        lines = peek(image) if peek is not None else None
+        if lines is None or t.role == "field":
+            return None
+        found = [c for line in lines for c in _line_candidates(t.value, line, self.fuzzy_min)
+                 if c.score >= 0.9]  # fmt: skip
+        b = chosen.box
+        inside = [c for c in found if b.x1 - 2 <= c.point[0] <= b.x2 + 2 and b.y1 - 2 <= c.point[1] <= b.y2 + 2]
+        if inside:
+            return "agree"
+        if found:
+            c = found[0]
+            return (f"disagree: OCR read {c.text!r} at {c.point}, outside the tree's box "
+                    f"{b.as_list()}")  # fmt: skip
+        return "ocr found nothing there"
 
     def is_visible(self, target: str | Target, image: Image.Image) -> bool:
         """Whether the target is on the image at all (ambiguity counts as visible)."""
@@ -87,6 +134,11 @@ class Grounder:
     def candidates(self, t: Target, image: Image.Image, *, scale: float = 1.0) -> list[Candidate]:
         """All matches of the target itself (no relation, no nth), best first. ``scale`` > 1
         reads an enlarged copy of the screen (for small text the first look missed)."""
+        tree_found: list[Candidate] = []
+        if t.kind == "text" and scale == 1.0 and (view := self._view(image)) is not None:
+            tree_found = tree_candidates(t, view, fuzzy_min=self.fuzzy_min)
+            if tree_found and tree_found[0].score >= 0.9:
+                return tree_found
         if t.kind == "image":
             found = self._image_candidates(t, image)
         else:
@@ -108,6 +160,7 @@ class Grounder:
             else:
                 for line in lines:
                     found += _line_candidates(t.value, line, self.fuzzy_min)
+        found += tree_found
         found.sort(key=lambda c: -c.score)
         return found
 

@@ -15,6 +15,8 @@ _RELATIONS: tuple[Relation, ...] = ("left of", "right of", "near", "above", "bel
 class GroundedBy(str, Enum):
     """Which grounder placed a target (compare with these, never with free text)."""
 
+    TREE = "tree"
+    """The accessibility tree named it (role, name, states)."""
     OCR = "ocr"
     IMAGE = "image"
     CACHE = "cache"
@@ -40,6 +42,8 @@ class Target:
     relation: Relation | None = None
     anchor: Target | None = None
     region: Box | None = None
+    role: str | None = None
+    """A role qualifier (``button``, ``checkbox``, ``field``...; see `grounding.roles`)."""
     raw: str = ""
 
     def __str__(self) -> str:
@@ -54,6 +58,10 @@ class Candidate:
     box: Box
     score: float
     grounded_by: GroundedBy
+    role: str | None = None
+    """The accessible role, when the tree found it."""
+    node: int | None = None
+    """The node's index in the tree snapshot it came from."""
 
     @property
     def point(self) -> tuple[int, int]:
@@ -61,7 +69,8 @@ class Candidate:
 
     def describe(self) -> str:
         x, y = self.point
-        return f"{self.text!r} at ({x}, {y}) score {self.score:.2f}"
+        what = f"{self.role} " if self.role else ""
+        return f"{what}{self.text!r} at ({x}, {y}) score {self.score:.2f}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,9 +87,26 @@ class Grounding:
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     model: str | None = None
     """The model's name, when a model placed it (``grounded_by`` is then MODEL)."""
+    role: str | None = None
+    """The accessible role, when the tree placed it."""
+    states: tuple[str, ...] = ()
+    """The node's states (checked, focused, editable...), when the tree placed it."""
+    value: str | None = None
+    """A text field's text, when the tree placed it."""
+    agreement: str | None = None
+    """How OCR's reading of the same frame compares with the tree's box: ``agree``,
+    ``disagree: ...`` or ``ocr found nothing there`` (None: not compared)."""
+    notes: tuple[str, ...] = ()
+    """What else the grounder noticed (a role it could not check without a tree...)."""
 
     def to_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"model": self.model} if self.model else {}
+        if self.role:
+            extra |= {"role": self.role, "states": list(self.states)}
+        if self.agreement:
+            extra["agreement"] = self.agreement
+        if self.notes:
+            extra["notes"] = list(self.notes)
         return extra | {
             "x": self.x,
             "y": self.y,

@@ -9,6 +9,7 @@ from typing import Literal
 from ..errors import ConfigError
 from ..geometry import Box
 from .model import _RELATIONS, Relation, Target
+from .roles import qualifier, unknown_role
 
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»"}
 
@@ -43,6 +44,9 @@ def _split_relation(text: str) -> tuple[str, Relation, str] | None:
     return None
 
 
+_ROLE = re.compile(r"^(?P<role>[a-z][a-z ]{0,14}?):(?!//)\s*(?P<rest>\S.*)$")
+"""``button:Save``, ``list item: Inbox`` (lower-case words, a colon; not ``http://``)."""
+
 _REGION = re.compile(r"^\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*$")
 _NTH = re.compile(r"^(?P<body>.*?)\s*(?:#|\bnth\s*=\s*)(?P<n>-?\d+)\s*$", re.IGNORECASE)
 
@@ -76,6 +80,13 @@ def parse_target(text: str) -> Target:
                 kind = prefix[:-1]  # type: ignore[assignment]
                 value, _ = _unquote(value[len(prefix) :])
                 break
+    role = None
+    if kind == "text" and not quoted and (m := _ROLE.match(value)):
+        role = qualifier(m.group("role"))
+        if role is None and " " not in m.group("role"):
+            raise unknown_role(m.group("role"), raw)
+        if role is not None:
+            value, _ = _unquote(m.group("rest"))
     if not value:
         raise ConfigError(f"The target {raw!r} names nothing to find.")
     if kind == "regex":
@@ -85,7 +96,7 @@ def parse_target(text: str) -> Target:
             raise ConfigError(
                 f"The target {raw!r} is not a valid regular expression: {exc}."
             ) from None
-    return Target(kind=kind, value=value, nth=nth, raw=raw)
+    return Target(kind=kind, value=value, nth=nth, role=role, raw=raw)
 
 
 # --- text matching ----------------------------------------------------------------------------

@@ -118,8 +118,8 @@ def _line_candidates(target: str, line: OcrLine, fuzzy_min: float) -> list[Candi
         for i, j, span, box in (_word_spans(words, len(words) - 1) if len(words) > 1 else [])
         if (s := _text_score(target, span))
     ]
-    if out:
-        return out
+    if out or len(target.strip()) <= 2:
+        return out  # a target of one or two characters ("=", "OK") matches whole words only
     part = _in_word_candidate(target, line) or _fuzzy_candidate(target, line, fuzzy_min)
     return [part] if part else []
 

@@ -70,8 +70,13 @@ def wait_for(
 
 def field_point(image: Image.Image, g: Grounding) -> tuple[int, int]:
     """Where to click to type "into" a target: a text label names its field, so aim at the
-    field beside it (when OCR or the cache found a label); otherwise the target itself."""
-    by_text = g.grounded_by in (GroundedBy.OCR, GroundedBy.CACHE)
+    field beside it (when OCR, the cache or the tree found a label); the target itself when
+    it is the field (an editable node, or a ``field:`` target already aimed at its field)."""
+    if g.target.lstrip().lower().startswith("field:") or "editable" in g.states:
+        return g.x, g.y
+    by_text = g.grounded_by in (GroundedBy.OCR, GroundedBy.CACHE) or (
+        g.grounded_by is GroundedBy.TREE and g.role in ("label", "static", "text", "caption")
+    )
     point = field_beside(image, g.box) if by_text else None
     return point if point is not None else (g.x, g.y)
 

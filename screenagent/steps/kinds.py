@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..actions import Action, Click, Drag, Key, Move, Scroll, Type, Wait
 from ..geometry import Frame
-from ..grounding import AmbiguousTarget, GroundingError
+from ..grounding import AmbiguousTarget, GroundedBy, Grounding, GroundingError, parse_target
+from ..grounding.roles import CHECKABLE_ROLES as CHECKABLE
+from ..grounding.roles import checkable_beside
 from ..grounding.waiting import field_point
 from ..steplog import GroundingRecord, StepInfo
 from . import model as m
@@ -52,11 +55,20 @@ def _click_like(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> Non
     r.act(info, [action], frame)
 
 
+def as_field(target: str) -> str:
+    """``Name`` -> ``field:Name``: a text field named or labelled so (a target that already
+    has a role, or is a regex or an image, stays as it is)."""
+    t = parse_target(target)
+    if t.kind != "text" or t.role is not None or t.relation is not None:
+        return target
+    return f"field:{target}"
+
+
 def _type(r: StepRunner, step: m.TypeStep, info: StepInfo, timeout: float) -> None:
     frame = r.screen.capture()
     at = None
     if step.into is not None:
-        g, frame = r._grounded(info, step.into, timeout)
+        g, frame = r._grounded(info, as_field(step.into), timeout)
         at = field_point(frame.image, g)
         info.field = at if at != (g.x, g.y) else None
     if step.secret:
@@ -134,26 +146,17 @@ def _gone(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
 
 
 def _expect_text(r: StepRunner, step: m.ExpectTextStep, info: StepInfo, timeout: float) -> None:
-    how = next(k for k in ("equals", "contains", "matches") if getattr(step, k) is not None)
-    want: str = getattr(step, how)
-
     def check(frame: Frame) -> str | None:
         try:
             text = r.read_text(frame.image, step.in_)
         except GroundingError as exc:
             return str(exc)
-        got, wanted = " ".join(text.split()), " ".join(want.split())  # whitespace only
-        ok = (
-            got == wanted if how == "equals"
-            else wanted in got if how == "contains"
-            else re.search(want, text) is not None
-        )  # fmt: skip
         info.read = text
-        return None if ok else f"the text was {text!r}"
+        return None if step.passes(text) else f"the text was {text!r}"
 
     frame, problem = r.poll(timeout, check, info)
     if problem:
-        raise Fail(f"expected text that {how} {want!r} within {timeout:g} s; {problem}", frame)
+        raise Fail(f"expected text that {step.how} {step.wanted!r} within {timeout:g} s; {problem}", frame)
     r._checked(info, frame)
 
 
@@ -196,6 +199,154 @@ def _expect(r: StepRunner, step: m.ExpectStep, info: StepInfo, timeout: float) -
     r._checked(info, frame)
 
 
+# -- states (the accessibility tree) -----------------------------------------------------------
+
+
+
+
+def _state_of(r: StepRunner, target: str, frame: Frame, verb: str) -> Grounding:
+    """Ground ``target`` in the tree on this frame (no cache, no model: states are needed);
+    raises Fail when only pixels found it (no state to read) or GroundingError."""
+    g = r.ground(target, frame.image, use_cache=False, use_model=False)
+    if g.grounded_by is GroundedBy.TREE and verb in ("check", "uncheck", "expect_checked",
+                                                      "expect_unchecked") and not _checkable(g):
+        # a check box without a name, its text beside it (a web page without <label>)
+        view = r.grounder.tree.view(frame.image) if r.grounder.tree is not None else None
+        box = checkable_beside(view, g.box) if view is not None else None
+        if box is not None:
+            node, fbox = box
+            g = replace(g, x=fbox.center[0], y=fbox.center[1], box=fbox, role=node.role,
+                        states=tuple(sorted(node.states)), text=f"{node.role} beside {g.text!r}")
+    if g.grounded_by is not GroundedBy.TREE:
+        raise Fail(
+            f"`{verb}` needs the state of {target!r}, which only the accessibility tree gives, "
+            f"and {g.grounded_by} found it instead (this app exposes no tree, like Tk, or the "
+            "tree is off). Click it and check the effect instead.",
+            frame,
+        )
+    return g
+
+
+def _checkable(g: Grounding) -> bool:
+    return g.role in CHECKABLE or "checkable" in g.states
+
+
+def _checked(g: Grounding) -> bool:
+    return "checked" in g.states or "pressed" in g.states
+
+
+def _check(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
+    """check / uncheck: a no-op when already so; otherwise click, then poll the state."""
+    want = isinstance(step, m.CheckStep)
+    g, frame = r._grounded(info, step.target, timeout)
+    g = _state_of(r, step.target, frame, step.verb)
+    if not _checkable(g):
+        raise Fail(f"{step.target!r} cannot be checked: it is a {g.role} {g.text!r} "
+                   f"(states: {', '.join(g.states) or 'none'})", frame)  # fmt: skip
+    info.grounding = GroundingRecord.of(g)
+    if _checked(g) == want:
+        info.note = f"already {'checked' if want else 'unchecked'}: nothing to do"
+        r._checked(info, frame)
+        return
+    r.act(info, [Click(x=g.x, y=g.y)], frame)
+    _poll_state(r, step.target, info, want, "checked" if want else "unchecked", step.verb)
+
+
+def _poll_state(r: StepRunner, target: str, info: StepInfo, want: bool, word: str,
+                verb: str, timeout: float | None = None) -> None:  # fmt: skip
+    seen: list[str] = []
+
+    def check(frame: Frame) -> str | None:
+        try:
+            g = _state_of(r, target, frame, verb)
+        except GroundingError as exc:
+            return str(exc)
+        seen[:] = list(g.states)
+        info.grounding = GroundingRecord.of(g)
+        return None if _checked(g) == want else f"{target!r} is not {word}"
+
+    frame, problem = r.poll(timeout if timeout is not None else r.timeouts.expect, check, info)
+    if problem:
+        raise Fail(f"{problem} (states: {', '.join(seen) or 'unknown'})", frame)
+    r._checked(info, frame)
+
+
+def _expect_checked(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
+    want = isinstance(step, m.ExpectCheckedStep)
+    _poll_state(r, step.target, info, want, "checked" if want else "unchecked", step.verb, timeout)
+
+
+def _field_text(r: StepRunner, g: Grounding, image: Any) -> str:
+    """A field's text: the tree's value, else the OCR lines at the field's point."""
+    if g.value is not None:
+        return g.value
+    lines = r.grounder.read(image)
+    return " ".join(line.text for line in lines if line.box.contains_point(g.x, g.y))
+
+
+def _expect_value(r: StepRunner, step: m.ExpectValueStep, info: StepInfo, timeout: float) -> None:
+    target = as_field(step.target)
+
+    def check(frame: Frame) -> str | None:
+        try:
+            g = r.ground(target, frame.image, use_cache=False, use_model=False)
+        except GroundingError as exc:
+            return str(exc)
+        info.grounding = GroundingRecord.of(g)
+        info.read = _field_text(r, g, frame.image)
+        return None if step.passes(info.read) else f"the value was {info.read!r}"
+
+    frame, problem = r.poll(timeout, check, info)
+    if problem:
+        raise Fail(f"expected {step.target!r} to have a value that {step.how} {step.wanted!r} "
+                   f"within {timeout:g} s; {problem}", frame)  # fmt: skip
+    r._checked(info, frame)
+
+
+def _shows(g: Grounding, option: str) -> bool:
+    from ..grounding.roles import name_score
+
+    return any(name_score(option, v) >= 0.95 for v in (g.text, g.value or "") if v)
+
+
+def _select(r: StepRunner, step: m.SelectStep, info: StepInfo, timeout: float) -> None:
+    """Open the combo box (or list), click the option, verify the choice: the tree's name,
+    value or selected state; OCR of the box without a tree."""
+    option = parse_target(step.option).value
+    g, frame = r._grounded(info, step.in_, timeout)
+    if g.grounded_by is GroundedBy.TREE and g.role == "combo box" and _shows(g, option):
+        info.note = f"{option!r} is already chosen: nothing to do"
+        r._checked(info, frame)
+        return
+    opener = g
+    if not (g.grounded_by is GroundedBy.TREE and g.role in ("list", "list box", "tree", "table")):
+        r.act(info, [Click(x=g.x, y=g.y)], frame)
+    picked, frame = r.locate(info, step.option, timeout)
+    info.to = GroundingRecord.of(picked)
+    r.act(info, [Click(x=picked.x, y=picked.y)], frame)
+
+    def check(frame: Frame) -> str | None:
+        try:
+            now = r.ground(step.in_, frame.image, use_cache=False, use_model=False)
+        except GroundingError as exc:
+            return str(exc)
+        if now.grounded_by is GroundedBy.TREE and now.role == "combo box":
+            return None if _shows(now, option) else f"{step.in_!r} shows {now.value or now.text!r}"
+        if picked.grounded_by is GroundedBy.TREE and now.grounded_by is GroundedBy.TREE:
+            try:
+                item = r.ground(step.option, frame.image, use_cache=False, use_model=False)
+            except GroundingError as exc:
+                return str(exc)
+            return None if "selected" in item.states else f"{step.option!r} is not selected"
+        text = _field_text(r, now, frame.image) if opener.grounded_by is not GroundedBy.TREE else ""
+        return None if option.casefold() in text.casefold() else f"{step.in_!r} reads {text!r}"
+
+    frame, problem = r.poll(r.timeouts.expect, check, info)
+    if problem:
+        raise Fail(f"selected {option!r}, but the choice did not stick: {problem}", frame)
+    r._checked(info, frame)
+
+
 def _done(r: StepRunner, step: m.DoneStep, info: StepInfo, timeout: float) -> None:
     r._checked(info, r.screen.capture())
 
@@ -207,4 +358,7 @@ DISPATCH: dict[type[StepSpec], _Run] = {
     m.WaitForStep: _appear, m.ExpectVisibleStep: _appear, m.ReadStep: _appear,
     m.WaitUntilGoneStep: _gone, m.ExpectNotVisibleStep: _gone, m.ExpectTextStep: _expect_text,
     m.ExpectNoErrorsStep: _expect_no_errors, m.ExpectStep: _expect, m.DoneStep: _done,
+    m.CheckStep: _check, m.UncheckStep: _check, m.SelectStep: _select,
+    m.ExpectCheckedStep: _expect_checked, m.ExpectUncheckedStep: _expect_checked,
+    m.ExpectValueStep: _expect_value,
 }  # fmt: skip

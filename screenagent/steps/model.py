@@ -214,22 +214,19 @@ class SleepStep(StepSpec):
         return parse_duration(v)
 
 
-class ExpectTextStep(StepSpec):
-    verb: ClassVar[str] = "expect_text"
+class _TextCheck(StepSpec):
+    """equals / contains / matches: exactly one (whitespace is normalised; matches is a regex)."""
+
     kind: ClassVar[Literal["action", "expect", "wait"]] = "expect"
-    primary: ClassVar[str] = "in_"
-    in_: str | None = Field(default=None, alias="in")
     equals: str | None = None
     contains: str | None = None
     matches: str | None = None
 
-    _t = field_validator("in_")(classmethod(lambda cls, v: _check_target(v)))
-
     @model_validator(mode="after")
-    def _one_check(self) -> ExpectTextStep:
+    def _one_check(self) -> _TextCheck:
         given = [k for k in ("equals", "contains", "matches") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("expect_text needs exactly one of equals, contains or matches")
+            raise ValueError(f"{self.verb} needs exactly one of equals, contains or matches")
         if self.matches is not None:
             try:
                 _check_regex(self.matches)
@@ -237,10 +234,34 @@ class ExpectTextStep(StepSpec):
                 raise ValueError(f"matches: {exc}") from None
         return self
 
+    @property
+    def how(self) -> Literal["equals", "contains", "matches"]:
+        return "equals" if self.equals is not None else "contains" if self.contains is not None else "matches"
+
+    @property
+    def wanted(self) -> str:
+        return str(getattr(self, self.how))
+
+    def passes(self, text: str) -> bool:
+        """Whether ``text`` satisfies the check."""
+        got, want = " ".join(text.split()), " ".join(self.wanted.split())
+        if self.how == "equals":
+            return got == want
+        if self.how == "contains":
+            return want in got
+        return re.search(self.wanted, text) is not None
+
+
+class ExpectTextStep(_TextCheck):
+    verb: ClassVar[str] = "expect_text"
+    primary: ClassVar[str] = "in_"
+    in_: str | None = Field(default=None, alias="in")
+
+    _t = field_validator("in_")(classmethod(lambda cls, v: _check_target(v)))
+
     def label(self) -> str:
-        check = next(k for k in ("equals", "contains", "matches") if getattr(self, k) is not None)
         where = f" in {self.in_!r}" if self.in_ else ""
-        return f"expect_text{where} {check} {getattr(self, check)!r}"
+        return f"expect_text{where} {self.how} {self.wanted!r}"
 
 
 class ScreenshotStep(StepSpec):
@@ -265,6 +286,57 @@ class ExpectNoErrorsStep(StepSpec):
     _r = field_validator("ignore")(classmethod(lambda cls, v: _check_regex(v)))
 
 
+class CheckStep(_Targeted):
+    """Tick a check box (or press a toggle): a no-op when it is already checked; verified
+    after by the accessibility tree's ``checked`` state."""
+
+    verb: ClassVar[str] = "check"
+
+
+class UncheckStep(_Targeted):
+    """Clear a check box: a no-op when it is already clear; verified after."""
+
+    verb: ClassVar[str] = "uncheck"
+
+
+class SelectStep(StepSpec):
+    """Choose ``option`` in a combo box or list ``in``: open it, click the option, verify."""
+
+    verb: ClassVar[str] = "select"
+    primary: ClassVar[str] = "option"
+    option: str
+    in_: str = Field(alias="in")
+
+    _t = field_validator("option", "in_")(classmethod(lambda cls, v: _check_target(v)))
+
+    def label(self) -> str:
+        return f"select {self.option!r} in {self.in_!r}"
+
+    def targets(self) -> list[str]:
+        return [self.in_, self.option]
+
+
+class ExpectCheckedStep(_Checks):
+    verb: ClassVar[str] = "expect_checked"
+
+
+class ExpectUncheckedStep(_Checks):
+    verb: ClassVar[str] = "expect_unchecked"
+
+
+class ExpectValueStep(_TextCheck):
+    """A field's text (the accessibility tree's value; OCR of the field without a tree)."""
+
+    verb: ClassVar[str] = "expect_value"
+    primary: ClassVar[str] = "target"
+    target: str
+
+    _t = field_validator("target")(classmethod(lambda cls, v: _check_target(v)))
+
+    def label(self) -> str:
+        return f"expect_value {self.target!r} {self.how} {self.wanted!r}"
+
+
 class ReadStep(_Waits):
     """The line of text holding the target becomes part of the run's answer."""
 
@@ -283,7 +355,8 @@ STEP_TYPES: dict[str, type[StepSpec]] = {
         ClickStep, DoubleClickStep, RightClickStep, HoverStep, TypeStep, PressStep, ScrollStep,
         DragStep, WaitForStep, WaitUntilGoneStep, SleepStep, ExpectVisibleStep,
         ExpectNotVisibleStep, ExpectTextStep, ScreenshotStep, ExpectStep, ExpectNoErrorsStep,
-        ReadStep, DoneStep,
+        ReadStep, DoneStep, CheckStep, UncheckStep, SelectStep, ExpectCheckedStep,
+        ExpectUncheckedStep, ExpectValueStep,
     )
 }  # fmt: skip
 

@@ -9,6 +9,8 @@ Steps are separated by new lines, ``;`` or `` then ``; bullets and numbering are
     drag X to Y
     wait for X · wait until X is gone · wait 2 seconds
     expect X · expect X is gone · expect no errors · read X · screenshot · done
+    check X · uncheck X · select "option" in X
+    expect X is checked · expect X is unchecked · expect X contains "text" · expect X is "text"
 
 X is a grounding target (see `screenagent.grounding`). Each phrase becomes the same step model
 as its YAML form (`screenagent.steps.model`), so it runs the same code.
@@ -22,12 +24,16 @@ from pydantic import ValidationError
 
 from ..errors import ConfigError
 from .model import (
+    CheckStep,
     ClickStep,
     DoneStep,
     DoubleClickStep,
     DragStep,
+    ExpectCheckedStep,
     ExpectNoErrorsStep,
     ExpectNotVisibleStep,
+    ExpectUncheckedStep,
+    ExpectValueStep,
     ExpectVisibleStep,
     HoverStep,
     PressStep,
@@ -35,9 +41,11 @@ from .model import (
     RightClickStep,
     ScreenshotStep,
     ScrollStep,
+    SelectStep,
     SleepStep,
     StepSpec,
     TypeStep,
+    UncheckStep,
     WaitForStep,
     WaitUntilGoneStep,
     _Targeted,
@@ -129,6 +137,17 @@ _PHRASES: list[tuple[str, object]] = [
      lambda m: ExpectNoErrorsStep()),
     (rf"(?:expect|check|verify|assert)\s+(?:that\s+)?(?P<t>.+?)\s+{_GONE}",
      lambda m: ExpectNotVisibleStep(target=_t(m))),
+    (r"(?:expect|check|verify|assert)\s+(?:that\s+)?(?P<t>.+?)\s+is\s+(?:un-?checked|not\s+checked)",
+     lambda m: ExpectUncheckedStep(target=_t(m))),
+    (r"(?:expect|check|verify|assert)\s+(?:that\s+)?(?P<t>.+?)\s+is\s+checked",
+     lambda m: ExpectCheckedStep(target=_t(m))),
+    (rf"(?:expect|check|verify|assert)\s+(?:that\s+)?(?P<t>.+?)\s+(?P<how>contains|equals|is|reads|has\s+value)\s+{_Q}",
+     lambda m: ExpectValueStep(target=_t(m), **{
+         "contains" if m.group("how").lower() == "contains" else "equals": m.group("text")})),
+    (r"(?:un-?check|untick)\s+(?P<t>.+)", lambda m: UncheckStep(target=_t(m))),
+    (r"(?:check|tick)\s+(?!that\s)(?P<t>.+)", lambda m: CheckStep(target=_t(m))),
+    (r"(?:select|choose|pick)\s+(?P<o>.+?)\s+(?:in|from)\s+(?P<t>.+)",
+     lambda m: SelectStep.model_validate({"option": _t(m, "o"), "in": _t(m)})),
     (r"(?:expect|check|verify|assert)\s+(?:that\s+)?(?P<t>.+?)(?:\s+(?:is\s+visible|is\s+shown|appears))?",
      lambda m: ExpectVisibleStep(target=_t(m))),
     (r"read\s+(?:the\s+)?(?P<t>.+)", lambda m: ReadStep(target=_t(m))),
@@ -185,7 +204,9 @@ def parse_task(task: str) -> list[StepSpec]:
             + ". It follows explicit steps: click X, double-click X, right-click X, hover X, "
             'type "text" [into X], press ctrl+s, press tab 3 times, scroll down [N] [in X], '
             "drag X to Y, wait for X, wait until X is gone, wait 2 seconds, expect X, "
-            "expect X is gone, expect no errors, read X, screenshot, done. Free-form goals that "
+            "expect X is gone, expect no errors, read X, screenshot, done, check X, uncheck X, "
+            'select "option" in X, expect X is checked, expect X is unchecked, '
+            'expect X contains "text". Free-form goals that '
             "need planning need a vision-language model policy (`model`). Nothing was executed."
         )
     return steps

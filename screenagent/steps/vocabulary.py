@@ -96,6 +96,30 @@ class StepMethods:
         """A statement in words, judged by the session's model."""
         return self._do(m.ExpectStep, statement=statement, **opts)
 
+    def check(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        """Tick a check box (nothing to do when it is ticked); verified by its state."""
+        return self._do(m.CheckStep, target=target, **opts)
+
+    def uncheck(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        """Clear a check box (nothing to do when it is clear); verified by its state."""
+        return self._do(m.UncheckStep, target=target, **opts)
+
+    def select(self, option: str, *, in_: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        """Choose ``option`` in the combo box or list ``in_``; verified after."""
+        return self._do(m.SelectStep, option=option, in_=in_, **opts)
+
+    def expect_checked(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        return self._do(m.ExpectCheckedStep, target=target, **opts)
+
+    def expect_unchecked(self, target: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        return self._do(m.ExpectUncheckedStep, target=target, **opts)
+
+    def expect_value(self, target: str, *, equals: str | None = None, contains: str | None = None,
+                     matches: str | None = None, **opts: Unpack[StepOptions]) -> StepInfo:  # fmt: skip
+        """A field's text (the tree's value; OCR at the field without a tree)."""
+        return self._do(m.ExpectValueStep, target=target, equals=equals, contains=contains,
+                        matches=matches, **opts)  # fmt: skip
+
     def read(self, target: str, *, timeout: float | None = None) -> str:
         """The line of text holding the target."""
         info = self.run(m.ReadStep(target=target, timeout=timeout))

@@ -130,8 +130,8 @@ def form_server() -> Iterator[str]:
 
 
 def chromium_form(tmp: Path) -> Outcome:
-    """A web form in Chromium: labels ABOVE their fields, a checkbox whose text is no <label>,
-    a select; judged by what the local server received."""
+    """A web form in Chromium: labels ABOVE their fields, a select, a checkbox whose text is
+    no <label>; judged by what the local server received."""
     from screenagent.desktop import CHROMIUM_FLAGS
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
@@ -141,11 +141,12 @@ def chromium_form(tmp: Path) -> Outcome:
         with Session(virtual_display="1280x800", launch=argv, ready="Sign up", app_timeout=60,
                      failsafe=False) as s:  # fmt: skip
             s.type("Ada Lovelace", into="Full name")
-            s.click("I agree to the terms")
+            s.select("London", in_="City")
+            s.check("I agree to the terms")
             s.click("Send")
             s.wait_for("Thanks")
         got = list(_Form.received)
-    want = [{"name": ["Ada Lovelace"], "city": ["Paris"], "terms": ["yes"]}]
+    want = [{"name": ["Ada Lovelace"], "city": ["London"], "terms": ["yes"]}]
     return Outcome(ok=got == want, seen=repr(got))
 
 
