@@ -43,6 +43,10 @@ class Box:
     def center(self) -> tuple[int, int]:
         return (self.x1 + self.x2) // 2, (self.y1 + self.y2) // 2
 
+    def intersects(self, other: Box) -> bool:
+        """Whether the two boxes share at least one pixel."""
+        return self.x1 < other.x2 and other.x1 < self.x2 and self.y1 < other.y2 and other.y1 < self.y2
+
     def contains_point(self, x: float, y: float) -> bool:
         return self.x1 <= x < self.x2 and self.y1 <= y < self.y2
 

@@ -413,7 +413,8 @@ class Session(StepMethods):
         """The errors on the screen now (`Finding`s: dialogs, banners, tracebacks)."""
         from .findings import read_frame
 
-        return read_frame(self.capture(), display=self.display, reader=self.runner.error_reader())
+        return read_frame(self.capture(), display=self.display, reader=self.runner.error_reader(),
+                          tree=self.tree_reader)  # fmt: skip
 
     def wait_settled(self, timeout: float = 3.0, *, quiet: float = 0.04) -> Frame:
         """Wait until the screen stays unchanged ``quiet`` seconds (at most ``timeout`` s);

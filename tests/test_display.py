@@ -67,7 +67,9 @@ def test_two_desktops_share_no_display_no_bus_and_leave_nothing_running() -> Non
             ).stdout  # fmt: skip
             assert "org.a11y.Bus" in names
         pids = [p.pid for p in (*a.desktop.procs, *b.desktop.procs)]
-        assert all(p.poll() is None for p in (*a.desktop.procs, *b.desktop.procs))
+        exited = [(p.args, p.returncode) for p in (*a.desktop.procs, *b.desktop.procs)
+                  if p.poll() is not None]  # fmt: skip
+        assert not exited, f"desktop programs ended early: {exited}"
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)

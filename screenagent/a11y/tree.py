@@ -168,11 +168,19 @@ class Snapshot:
             stack.extend(reversed(node.children))
         return out
 
-    def render(self, *, everything: bool = False) -> str:
+    def of_app(self, app: str | None) -> list[Node]:
+        """The nodes in tree order, only those of applications whose name contains ``app``."""
+        nodes = self.in_tree_order()
+        if app:
+            nodes = [n for n in nodes if app.casefold() in n.app.casefold()
+                     or (n.role == "application" and app.casefold() in n.name.casefold())]  # fmt: skip
+        return nodes
+
+    def render(self, *, everything: bool = False, app: str | None = None) -> str:
         """One line per node (interactive, windows, named labels; ``everything``: all),
         indented by depth: ``[index] role "name" (states) = value @ x,y wxh``."""
         lines = []
-        for n in self.in_tree_order():
+        for n in self.of_app(app):
             if not everything and not (
                 n.interactive or n.role in WINDOW_ROLES or n.role == "application"
                 or (n.name and n.role in ("label", "static", "heading", "text", "status bar"))
@@ -194,10 +202,10 @@ class Snapshot:
             lines.append(f"… cut: {self.cut}")
         return "\n".join(lines)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, app: str | None = None) -> dict[str, Any]:
         return {
             "apps": [{"name": a, "pid": p} for a, p in self.apps],
-            "nodes": [n.to_json() for n in self.nodes],
+            "nodes": [n.to_json() for n in (self.of_app(app) if app else self.nodes)],
             "seconds": round(self.seconds, 4),
             "cut": self.cut,
             "warnings": self.warnings,

@@ -27,6 +27,7 @@ from .tools import (
     cmd_report,
     cmd_runs,
     cmd_schema,
+    cmd_tree,
 )
 
 
@@ -107,7 +108,26 @@ def build_parser() -> argparse.ArgumentParser:
     ground.add_argument(
         "--launch", metavar="CMD", help="start this program first (with --virtual-display)"
     )
+    ground.add_argument("--no-tree", action="store_true",
+                        help="do not ask the accessibility tree (OCR and image matching only)")  # fmt: skip
     ground.set_defaults(func=cmd_ground)
+
+    tree = sub.add_parser(
+        "tree",
+        help="print the accessibility tree of the screen (roles, names, states, values, boxes)",
+        description="Print the showing part of the desktop's accessibility tree (AT-SPI): one "
+        "line per interactive node, window and label, indented by depth: [index] role 'name' "
+        "(states) = value @ x,y wxh (screen coordinates). Targets such as button:Save or "
+        "field:'Full name' name these nodes. Apps that expose no tree (Tk, remote screens) "
+        "show nothing here; OCR grounds them.",
+    )
+    tree.add_argument("--json", action="store_true", help="print every node as JSON")
+    tree.add_argument("--all", action="store_true", help="every showing node, not just the useful ones")
+    tree.add_argument("--app", metavar="NAME", help="only this application's nodes")
+    tree.add_argument("--virtual-display", metavar="WxH")
+    add_desktop_option(tree)
+    tree.add_argument("--launch", metavar="CMD", help="start this program first (with --virtual-display)")
+    tree.set_defaults(func=cmd_tree)
 
     read_errors = sub.add_parser(
         "read-errors",

@@ -159,8 +159,38 @@ def cmd_ground(args: argparse.Namespace) -> int:
     from ..session import Session
 
     with Session(virtual_display=args.virtual_display, desktop=args.desktop, launch=args.launch,
-                 monitor=args.monitor, region=region_option(args.region), dry_run=True) as s:  # fmt: skip
+                 monitor=args.monitor, region=region_option(args.region), dry_run=True,
+                 tree=not args.no_tree) as s:  # fmt: skip
+        if not args.model:
+            grounder = s.grounder  # the accessibility tree first, then OCR
         return _print_grounding(grounder, target, s.capture().image, args.json)
+
+
+def cmd_tree(args: argparse.Namespace) -> int:
+    """Print the accessibility tree of the screen: one line per interactive node."""
+    from ..a11y import A11yUnavailable
+    from ..session import Session
+
+    with Session(virtual_display=args.virtual_display, desktop=args.desktop, launch=args.launch,
+                 dry_run=True) as s:  # fmt: skip
+        try:
+            snap = s.tree()
+        except A11yUnavailable as exc:
+            if args.json:
+                print(json.dumps({"error": str(exc)}, ensure_ascii=False))
+            print(f"screenagent: no accessibility tree: {exc}", file=sys.stderr)
+            return 2
+    if args.json:
+        print(json.dumps(snap.to_json(app=args.app), ensure_ascii=False))
+    else:
+        print(snap.render(everything=args.all, app=args.app)
+              or "(no showing nodes" + (f" of {args.app!r}" if args.app else "") + ")")  # fmt: skip
+        print(f"# {len(snap)} showing nodes of {len(snap.apps)} applications read in "
+              f"{snap.seconds * 1000:.0f} ms" + (f"; cut: {snap.cut}" if snap.cut else ""),
+              file=sys.stderr)  # fmt: skip
+        for warning in snap.warnings:
+            print(f"screenagent: {warning}", file=sys.stderr)
+    return 0
 
 
 def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> int:

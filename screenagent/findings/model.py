@@ -26,7 +26,7 @@ class Finding(BaseModel):
     buttons: list[str] = Field(default_factory=list)
     box: list[int]
     severity: Severity
-    source: Literal["ocr", "vlm", "window"]
+    source: Literal["ocr", "vlm", "window", "tree"]
     details: list[str] = Field(
         default_factory=list, description="More lines: a traceback's frames, for example."
     )

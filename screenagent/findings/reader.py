@@ -312,9 +312,11 @@ def _default_reader() -> ErrorReader:
     return _READER
 
 
-def read_frame(frame: Any, *, display: str | None, reader: Any = None) -> list[Finding]:
+def read_frame(frame: Any, *, display: str | None, reader: Any = None,
+               tree: Any = None) -> list[Finding]:  # fmt: skip
     """The errors on a captured frame, with the windows of X display ``display`` where it
-    answers (None, Wayland, macOS, Windows: the pixels alone)."""
+    answers (None, Wayland, macOS, Windows: the pixels alone), and dialogs made exact by the
+    accessibility tree (a `screenagent.a11y.TreeReader`) where there is one."""
     from ..errors import DisplayError, MissingDependency
     from ..windows import list_windows
 
@@ -323,7 +325,12 @@ def read_frame(frame: Any, *, display: str | None, reader: Any = None) -> list[F
         with contextlib.suppress(DisplayError, MissingDependency):
             infos = list_windows(display)
     reader = reader or _default_reader()
-    return list(reader.read(frame.image, frame_windows(frame, infos)))
+    found = list(reader.read(frame.image, frame_windows(frame, infos)))
+    if tree is not None and found:
+        from .tree import refine_with_tree
+
+        found = refine_with_tree(found, tree.view(frame.image))
+    return found
 
 
 class ErrorWatch:

@@ -171,15 +171,15 @@ CHECKABLE_ROLES = frozenset({"check box", "check menu item", "radio button", "ra
 
 
 def checkable_beside(view: TreeView, label: Box, reach: int = 60) -> tuple[Node, Box] | None:
-    """A check box (or radio button) on the label's row just left or right of it: the box of
-    an unnamed check box whose text is a separate node."""
+    """An unnamed check box (or radio button) on the label's row just left or right of it: a
+    check box whose text is a separate node (a web page without <label>)."""
     best: tuple[Node, Box] | None = None
     best_d = float(reach)
     cy = label.center[1]
     for n in view.visible():
         box = view.box(n)
-        if box is None or not (n.role in CHECKABLE_ROLES or "checkable" in n.states):
-            continue
+        if box is None or n.name.strip() or not (n.role in CHECKABLE_ROLES or "checkable" in n.states):
+            continue  # a named check box is found by its own name, never by a neighbour's
         if not box.y1 - 4 <= cy <= box.y2 + 4:
             continue
         d = float(label.x1 - box.x2) if box.x2 <= label.x1 + 2 else float(box.x1 - label.x2)

@@ -70,7 +70,7 @@ def _type(r: StepRunner, step: m.TypeStep, info: StepInfo, timeout: float) -> No
     if step.into is not None:
         g, frame = r._grounded(info, as_field(step.into), timeout)
         at = field_point(frame.image, g)
-        info.field = at if at != (g.x, g.y) else None
+        info.field = at if at != g.box.center else None  # beside a label, not on the target
     if step.secret:
         r.safety.redact.add(step.text)
     clear = step.clear if step.clear is not None else step.into is not None
@@ -169,7 +169,8 @@ def _expect_no_errors(
 
     def check(frame: Frame) -> str | None:
         found = [
-            f for f in read_frame(frame, display=r.display, reader=r.error_reader())
+            f for f in read_frame(frame, display=r.display, reader=r.error_reader(),
+                                  tree=getattr(r.grounder, "tree", None))
             if (step.warnings or f.severity == "error")
             and not (pattern and pattern.search(f"{f.title or ''}\n{f.message}"))
         ]  # fmt: skip
@@ -208,8 +209,8 @@ def _state_of(r: StepRunner, target: str, frame: Frame, verb: str) -> Grounding:
     """Ground ``target`` in the tree on this frame (no cache, no model: states are needed);
     raises Fail when only pixels found it (no state to read) or GroundingError."""
     g = r.ground(target, frame.image, use_cache=False, use_model=False)
-    if g.grounded_by is GroundedBy.TREE and verb in ("check", "uncheck", "expect_checked",
-                                                      "expect_unchecked") and not _checkable(g):
+    if (g.grounded_by is GroundedBy.TREE and g.role in ("label", "static", "text", "caption")
+            and verb in ("check", "uncheck", "expect_checked", "expect_unchecked")):  # fmt: skip
         # a check box without a name, its text beside it (a web page without <label>)
         view = r.grounder.tree.view(frame.image) if r.grounder.tree is not None else None
         box = checkable_beside(view, g.box) if view is not None else None
@@ -280,8 +281,16 @@ def _field_text(r: StepRunner, g: Grounding, image: Any) -> str:
     """A field's text: the tree's value, else the OCR lines at the field's point."""
     if g.value is not None:
         return g.value
-    lines = r.grounder.read(image)
-    return " ".join(line.text for line in lines if line.box.contains_point(g.x, g.y))
+    # pixels: the text on the field's row, from a little left of the click point rightwards,
+    # not the label's own text
+    x, y = g.x, g.y
+    label = g.box if g.grounded_by is not GroundedBy.TREE else None
+    lines = [
+        line for line in r.grounder.read(image)
+        if line.box.y1 - 10 <= y <= line.box.y2 + 10 and line.box.x2 >= x - 24
+        and line.box.x1 <= x + 600 and not (label and line.box.intersects(label))
+    ]  # fmt: skip
+    return " ".join(line.text for line in sorted(lines, key=lambda line: line.box.x1))
 
 
 def _expect_value(r: StepRunner, step: m.ExpectValueStep, info: StepInfo, timeout: float) -> None:
