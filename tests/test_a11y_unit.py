@@ -252,3 +252,18 @@ def test_a_label_above_its_field_finds_the_field_by_pixels() -> None:
     d2.text((20, 80), "Email", fill="black")
     x2, y2 = field_beside(img2, Box(x1=20, y1=40, x2=50, y2=52))  # type: ignore[misc]
     assert x2 > 120 and 32 < y2 < 58
+
+
+def test_a_grounding_model_gets_role_targets_in_words() -> None:
+    from screenagent.grounding.roles import in_words
+
+    assert in_words("button:Save") == "the 'Save' button"
+    assert in_words("field:Full name") == "the text field labelled 'Full name'"
+    assert in_words("Save") == "Save" and in_words("button:OK near Cancel") == "button:OK near Cancel"
+
+
+def test_a_cut_tree_is_noted_in_the_grounding() -> None:
+    snap = snapshot(node(0, "frame", "w", (0, 0, 400, 400), parent=None), node(1, "push button", "OK", (10, 10, 40, 20)))
+    snap.cut = "nodes: the limit of 2 was reached"
+    g = Grounder(FixedOcr([]), tree=StaticTree(snap), second_look=1).locate("OK", IMAGE)
+    assert g.grounded_by is GroundedBy.TREE and any("cut" in n for n in g.notes)

@@ -290,9 +290,27 @@ def _doctor_desktop(vd: Any, kind: str) -> int:
             print(f"[ok  ] {part}: started in {seconds * 1000:.0f} ms")
         print(f"[ok  ] session bus: {desktop.env['DBUS_SESSION_BUS_ADDRESS']}")
         print(f"[info] focused window: {active_window(vd.display) or 'none yet'}")
+        _doctor_tree(desktop.env["DBUS_SESSION_BUS_ADDRESS"])
     elif vd is not None:
         print("[info] desktop: bare (Xvfb alone: no window manager, no buses)")
     return 0
+
+
+def _doctor_tree(session_bus: str) -> None:
+    """Whether the accessibility tree can be read on this desktop, and how fast."""
+    from ..a11y import AtspiBus, read_snapshot
+    from ..errors import UserError as _UserError
+
+    bus = AtspiBus(session_bus)
+    try:
+        snap = read_snapshot(bus.connect())
+    except _UserError as exc:
+        print(f"[FAIL] accessibility tree: {exc}")
+        return
+    finally:
+        bus.close()
+    print(f"[ok  ] accessibility tree: {len(snap.apps)} applications, {len(snap)} showing nodes "
+          f"read in {snap.seconds * 1000:.0f} ms (bus {bus.address})")  # fmt: skip
 
 
 def _doctor(display: str | None) -> int:
@@ -365,6 +383,7 @@ def _doctor(display: str | None) -> int:
         "transformers": ("torch", "transformers"),
         "ocr": ("rapidocr", "onnxruntime"),
         "serving": ("fastapi", "uvicorn", "openai"),
+        "a11y": ("jeepney",),
     }
     for extra, modules in extras.items():
         missing = [m for m in modules if importlib.util.find_spec(m) is None]

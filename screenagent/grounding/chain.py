@@ -67,6 +67,10 @@ class Grounder:
         x, y = chosen.point
         notes: list[str] = []
         node = None
+        view = self._view(image) if t.kind == "text" else None
+        if view is not None:  # a cut or partly silent tree: say so in the step record
+            notes += view.snapshot.warnings + ([f"the tree was cut ({view.snapshot.cut})"]
+                                               if view.snapshot.cut else [])  # fmt: skip
         if chosen.grounded_by is GroundedBy.TREE and chosen.node is not None:
             node = self._view(image).snapshot.nodes[chosen.node]
         elif t.role is not None and chosen.grounded_by is GroundedBy.OCR:

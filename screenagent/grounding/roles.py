@@ -46,6 +46,25 @@ QUALIFIER_NAMES = ("button", "checkbox", "radio", "field", "combobox", "menu", "
                    "tab", "link", "list item", "slider", "label", "heading", "dialog", "window")  # fmt: skip
 
 
+ROLE_WORDS = {"field": "text field", "combobox": "combo box", "menuitem": "menu item",
+              "listitem": "list item", "radio": "radio button", "checkbox": "check box"}  # fmt: skip
+
+
+def in_words(target: str) -> str:
+    """A role-qualified target as a person (or a grounding model) would say it:
+    ``button:Save`` -> ``the 'Save' button``; other targets stay as they are."""
+    from .targets import parse_target
+
+    try:
+        t = parse_target(target)
+    except ConfigError:
+        return target
+    if t.role is None or t.relation is not None:
+        return target
+    role = ROLE_WORDS.get(t.role, t.role)
+    return f"the {role} labelled {t.value!r}" if t.role == "field" else f"the {t.value!r} {role}"
+
+
 def qualifier(word: str) -> str | None:
     """The canonical qualifier for ``word`` (``check box`` -> ``checkbox``), or None."""
     key = "".join(word.lower().split())

@@ -11,8 +11,9 @@ Every step, whether from task text, a YAML test, a `Session` method or an MCP to
   ``checked`` (or ``failed``) record with the frame they concluded on.
 
 The grounding chain is: the grounding cache (action targets only, validated against the
-pixels), the OCR/image grounder, then a grounding model (action targets only: a model always
-answers a point, so it cannot say whether something is there).
+pixels), the grounder (the accessibility tree, then OCR and image matching), then a grounding
+model (action targets only: a model always answers a point, so it cannot say whether something
+is there; a role-qualified target reaches it in words, ``the 'Save' button``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..errors import InvalidOutput
 from ..executor import Executor
 from ..geometry import Frame
 from ..grounding import Grounding, GroundingError, TargetNotFound
+from ..grounding.roles import in_words
 from ..grounding.waiting import wait_for
 from ..safety import Safety
 from ..screen import Screen, SettleConfig
@@ -216,7 +218,7 @@ class StepRunner:
             if self.model is None or not use_model:
                 raise
             try:
-                g = self.model.locate(target, image)
+                g = self.model.locate(in_words(target), image)
             except InvalidOutput as exc:
                 raise TargetNotFound(
                     f"the model's answer for {target!r} was unusable: {exc} (raw: {exc.raw[:200]!r})",

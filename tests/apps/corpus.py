@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from screenagent import Session
+from screenagent import Session as _Session
+
+SESSION_OPTIONS: dict[str, object] = {}
+"""Options every task's Session gets (the benchmark sets ``tree=False`` for its OCR column)."""
+
+
+def Session(**kwargs: object) -> _Session:
+    """A `screenagent.Session` with `SESSION_OPTIONS` applied."""
+    return _Session(**{**SESSION_OPTIONS, **kwargs})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

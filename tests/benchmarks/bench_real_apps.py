@@ -3,10 +3,10 @@ run, printed as a table. Success is judged OUTSIDE screenagent (a file on disk, 
 server received, the clipboard, a program's output); a task that raises counts as a failure
 with its first line of error.
 
-Grounders today: OCR (the embedded default). The accessibility tree and the grounding cache are
-columns to add when their issues land.
+Grounders, side by side: ``fused`` (the default chain: the accessibility tree first, then
+OCR) and ``ocr`` (the tree turned off, ``Session(tree=False)``).
 
-Run: ``python tests/benchmarks/bench_real_apps.py [--runs 1]``.
+Run: ``python tests/benchmarks/bench_real_apps.py [--runs 1] [--grounders fused,ocr]``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from apps import corpus  # noqa: E402
 from apps.corpus import TASKS  # noqa: E402
+
+GROUNDERS = {"fused": {}, "ocr": {"tree": False}}
 
 
 def run_task(name: str) -> tuple[bool, float, str]:
@@ -39,17 +42,23 @@ def run_task(name: str) -> tuple[bool, float, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--grounders", default="fused,ocr", help="comma-separated: fused, ocr")
     args = parser.parse_args()
-    print(f"real-app corpus, grounder: ocr, {args.runs} run(s) each, 1280x800 full desktop")
-    print(f"{'task':<22} {'app':<11} {'success':>8} {'seconds':>8}  last outside check / error")
+    grounders = [g.strip() for g in args.grounders.split(",") if g.strip()]
+    print(f"real-app corpus, {args.runs} run(s) each, 1280x800 full desktop; grounders: {', '.join(grounders)}")
+    print(f"{'task':<22} {'app':<11} {'grounder':<8} {'success':>8} {'seconds':>8}  last outside check / error")
     for name, (program, _) in TASKS.items():
         if shutil.which(program) is None and not shutil.which("chromium-browser"):
-            print(f"{name:<22} {program:<11} {'skipped':>8} {'-':>8}  not installed")
+            print(f"{name:<22} {program:<11} {'':<8} {'skipped':>8} {'-':>8}  not installed")
             continue
-        results = [run_task(name) for _ in range(args.runs)]
-        ok = sum(r[0] for r in results)
-        seconds = sorted(r[1] for r in results)[len(results) // 2]
-        print(f"{name:<22} {program:<11} {f'{ok}/{len(results)}':>8} {seconds:>8.1f}  {results[-1][2]}")
+        for grounder in grounders:
+            corpus.SESSION_OPTIONS.clear()
+            corpus.SESSION_OPTIONS.update(GROUNDERS[grounder])
+            results = [run_task(name) for _ in range(args.runs)]
+            ok = sum(r[0] for r in results)
+            seconds = sorted(r[1] for r in results)[len(results) // 2]
+            print(f"{name:<22} {program:<11} {grounder:<8} {f'{ok}/{len(results)}':>8} {seconds:>8.1f}  "
+                  f"{results[-1][2]}")  # fmt: skip
 
 
 if __name__ == "__main__":
