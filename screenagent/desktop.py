@@ -161,9 +161,29 @@ def _wait_for_wm(display: str, proc: subprocess.Popen[Any], xauthority: str | No
         d.close()
 
 
+def _wait_for_name(env: Mapping[str, str], dbus_send: str, launcher: subprocess.Popen[Any]) -> None:
+    """Until our launcher owns org.a11y.Bus. Asked of the bus daemon itself (NameHasOwner
+    activates nothing): a message sent TO org.a11y.Bus before the launcher owns the name makes
+    the session bus start a second launcher from its service file; ours then loses the name
+    and exits, and an app that already took the first accessibility bus's address is left on
+    a dead bus and never shows a tree (seen with Qt apps, about one start in eight)."""
+    argv = [dbus_send, "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "string:org.a11y.Bus"]  # fmt: skip
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        done = subprocess.run(argv, env=dict(env), capture_output=True, timeout=START_TIMEOUT)
+        if b"boolean true" in done.stdout:
+            return
+        if launcher.poll() is not None:
+            raise DisplayError(f"at-spi-bus-launcher exited at start (code {launcher.returncode})")
+        if time.monotonic() > deadline:
+            raise DisplayError(f"at-spi-bus-launcher did not own org.a11y.Bus within {START_TIMEOUT:g} s")
+        time.sleep(0.01)
+
+
 def _enable_accessibility(env: Mapping[str, str], dbus_send: str) -> None:
     """Tell the bus that assistive technology is on (Chromium exports its tree only then);
-    retried until the launcher owns org.a11y.Bus."""
+    retried until the launcher answers."""
     argv = [dbus_send, "--session", "--print-reply", "--dest=org.a11y.Bus", "/org/a11y/bus",
             "org.freedesktop.DBus.Properties.Set", "string:org.a11y.Status", "string:IsEnabled",
             "variant:boolean:true"]  # fmt: skip
@@ -202,10 +222,12 @@ def start_desktop(display: str, base_env: Mapping[str, str], workdir: Path) -> D
         desktop.seconds["session bus"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        desktop.procs.append(subprocess.Popen(
+        launcher = subprocess.Popen(
             [programs["at-spi-bus-launcher"], "--launch-immediately"], env=env,
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-        ))  # fmt: skip
+        )  # fmt: skip
+        desktop.procs.append(launcher)
+        _wait_for_name(env, programs["dbus-send"], launcher)
         _enable_accessibility(env, programs["dbus-send"])
         desktop.seconds["accessibility bus"] = time.perf_counter() - t
 

@@ -267,3 +267,19 @@ def test_a_cut_tree_is_noted_in_the_grounding() -> None:
     snap.cut = "nodes: the limit of 2 was reached"
     g = Grounder(FixedOcr([]), tree=StaticTree(snap), second_look=1).locate("OK", IMAGE)
     assert g.grounded_by is GroundedBy.TREE and any("cut" in n for n in g.notes)
+
+
+def test_a_kept_message_differs_from_a_fresh_one_only_in_its_serial() -> None:
+    """The bus keeps each call's bytes and writes the serial into bytes 8-12 (the D-Bus
+    header: endianness, type, flags, version, body length, serial)."""
+    jeepney = pytest.importorskip("jeepney")
+    from screenagent.a11y.atspi import AtspiBus
+
+    call = ((":1.7", "/org/a11y/atspi/accessible/12"), "org.freedesktop.DBus.Properties", "Get", "ss",
+            ("org.a11y.atspi.Accessible", "Name"))  # fmt: skip
+    bus = AtspiBus("unix:path=/nonexistent")
+    for serial in (1, 77, 70000):
+        fresh = jeepney.new_method_call(
+            jeepney.DBusAddress(call[0][1], bus_name=call[0][0], interface=call[1]), call[2], call[3], call[4]
+        ).serialise(serial=serial)
+        assert bus._message(call, serial) == fresh  # type: ignore[arg-type]

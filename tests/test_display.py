@@ -66,6 +66,17 @@ def test_two_desktops_share_no_display_no_bus_and_leave_nothing_running() -> Non
                 env=dict(env), capture_output=True, text=True, timeout=10,
             ).stdout  # fmt: skip
             assert "org.a11y.Bus" in names
+        # and the accessibility bus is OUR launcher's (a message sent to org.a11y.Bus before it
+        # owned the name made the bus start a second one from its service file)
+        for vd in (a, b):
+            assert vd.desktop is not None
+            owner = subprocess.run(
+                ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+                 "/org/freedesktop/DBus", "org.freedesktop.DBus.GetConnectionUnixProcessID",
+                 "string:org.a11y.Bus"],
+                env=dict(vd.env), capture_output=True, text=True, timeout=10,
+            ).stdout.split()[-1]  # fmt: skip
+            assert int(owner) == vd.desktop.procs[1].pid
         pids = [p.pid for p in (*a.desktop.procs, *b.desktop.procs)]
         exited = [(p.args, p.returncode) for p in (*a.desktop.procs, *b.desktop.procs)
                   if p.poll() is not None]  # fmt: skip

@@ -93,6 +93,7 @@ class TreeReader:
         self._size = cache_size
         self.reads = 0
         """How many snapshots were actually read (for tests and benchmarks)."""
+        self._last: tuple[Image.Image | None, TreeView | None] = (None, None)
 
     @property
     def available(self) -> bool:
@@ -125,6 +126,16 @@ class TreeReader:
         """The tree as it applies to this frame (cached per frame); None without a tree."""
         if not self.available:
             return None
+        last_image, last_view = self._last
+        if image is last_image and last_view is not None and (
+            time.monotonic() - last_view.snapshot.taken_at <= self.max_age
+        ):  # the same frame object again (one lookup asks several times): no digest
+            return last_view
+        view = self._view(image)
+        self._last = (image, view)
+        return view
+
+    def _view(self, image: Image.Image) -> TreeView | None:
         key = image_digest(image)
         cached = self._cache.get(key)
         if cached is not None and time.monotonic() - cached.snapshot.taken_at <= self.max_age:

@@ -44,7 +44,7 @@ INTERACTIVE = frozenset({
     "push button", "toggle button", "push button menu", "check box", "radio button",
     "menu", "menu item", "check menu item", "radio menu item", "tearoff menu item",
     "combo box", "entry", "password text", "spin button", "slider", "link", "page tab",
-    "list item", "tree item", "table cell", "dial", "date editor", "terminal",
+    "list item", "tree item", "dial", "date editor", "terminal",
 })  # fmt: skip
 """Roles a person acts on (plus any node whose state says editable)."""
 
@@ -266,37 +266,47 @@ def read_snapshot(
         if time.monotonic() >= deadline:
             snap.cut = f"time: {limits.seconds:g} s spent, {len(frontier)} nodes not read"
             break
+        # states first: most children of a long list or page are not showing, and those cost
+        # one call instead of five
+        states = bus.batch([(ref, ACCESSIBLE, "GetState", None, ()) for ref, *_ in frontier],
+                           deadline=min(deadline, time.monotonic() + bus.timeout))  # fmt: skip
+        kept = [(p, st) for p, st in zip(frontier, states, strict=True) if _showing(p, st, snap, silent, bus.timeout)]
         calls: list[Call] = []
-        for ref, *_ in frontier:
-            calls += [(ref, ACCESSIBLE, "GetRole", None, ()), (ref, ACCESSIBLE, "GetState", None, ()),
+        for (ref, *_), _ in kept:
+            calls += [(ref, ACCESSIBLE, "GetRole", None, ()),
                       (ref, PROPERTIES, "Get", "ss", (ACCESSIBLE, "Name")),
                       (ref, ACCESSIBLE, "GetChildren", None, ()),
                       (ref, COMPONENT, "GetExtents", "u", (COORD_SCREEN,))]  # fmt: skip
         replies = bus.batch(calls, deadline=min(deadline, time.monotonic() + bus.timeout))
-        frontier = _level(snap, frontier, replies, limits, app_pids, silent, bus.timeout)
+        frontier = _level(snap, kept, replies, limits, app_pids)
     _details(bus, snap, deadline)
     snap.seconds = time.monotonic() - start
     return snap
 
 
-def _level(snap: Snapshot, frontier: list[Pending], replies: list[Any], limits: Limits,
-           app_pids: dict[str, int], silent: set[str], timeout: float) -> list[Pending]:  # fmt: skip
+def _showing(pending: Pending, state: Any, snap: Snapshot, silent: set[str], timeout: float) -> bool:
+    """Whether a node is worth reading: showing (an application always is); a silent
+    application is noted once."""
+    ref, parent = pending[0], pending[1]
+    if not _ok(state):
+        if isinstance(state, TimeoutError) and ref[0] not in silent:
+            silent.add(ref[0])
+            snap.warnings.append(f"the application at {ref[0]} did not answer within {timeout:g} s "
+                                 "(busy or hung): its nodes are missing")  # fmt: skip
+        return False  # or the object went away
+    words = state[0]
+    return parent is None or bool(words and words[0] & (1 << SHOWING_BIT))
+
+
+def _level(snap: Snapshot, kept: list[tuple[Pending, Any]], replies: list[Any], limits: Limits,
+           app_pids: dict[str, int]) -> list[Pending]:  # fmt: skip
     """Add one level's showing nodes to the snapshot; the next level to read."""
     nxt: list[Pending] = []
-    for k, (ref, parent, depth, app, window) in enumerate(frontier):
-        role_r, state_r, name_r, kids_r, ext_r = replies[5 * k : 5 * k + 5]
-        if not _ok(role_r) or not _ok(state_r):
-            if isinstance(role_r, TimeoutError) and ref[0] not in silent:
-                silent.add(ref[0])
-                snap.warnings.append(
-                    f"the application at {ref[0]} did not answer within {timeout:g} s "
-                    "(busy or hung): its nodes are missing"
-                )
+    for k, ((ref, parent, depth, app, window), state_r) in enumerate(kept):
+        role_r, name_r, kids_r, ext_r = replies[4 * k : 4 * k + 4]
+        if not _ok(role_r):
             continue  # the object went away
         role = role_name(int(role_r[0]))
-        words = state_r[0]
-        if role != "application" and not (words and words[0] & (1 << SHOWING_BIT)):
-            continue
         if len(snap.nodes) >= limits.nodes:
             snap.cut = f"nodes: the limit of {limits.nodes} was reached"
             return []
@@ -307,7 +317,7 @@ def _level(snap: Snapshot, frontier: list[Pending], replies: list[Any], limits: 
             snap.apps.append((name, app_pids.get(ref[0])))
         elif window is None and role in WINDOW_ROLES:
             window = index
-        node = Node(index=index, ref=ref, role=role, name=name, states=state_names(words),
+        node = Node(index=index, ref=ref, role=role, name=name, states=state_names(state_r[0]),
                     box=_box(ext_r), parent=parent, depth=depth, app=app, window=window)  # fmt: skip
         snap.nodes.append(node)
         if parent is not None:

@@ -107,7 +107,13 @@ class _Form(http.server.BaseHTTPRequestHandler):
 <button type="submit">Send</button></form></body></html>"""
 
     def do_GET(self) -> None:
-        self._reply(self.PAGE)
+        self._reply(self.BIG if self.path == "/big" else self.PAGE)
+
+    BIG = ("<!doctype html><html><body><h1>Inventory</h1><table>" + "".join(
+        f"<tr><td>Item {i:03d}</td><td><input aria-label='Count {i:03d}' size=4></td>"
+        f"<td><button>Order {i:03d}</button></td></tr>" for i in range(1, 121)
+    ) + "</table></body></html>").encode()
+    """A long page (about 500 showing nodes) for the tree's snapshot time."""
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
