@@ -39,7 +39,7 @@ from .steplog import RunResult, StepInfo, StepLog, StepRecord
 from .steps import model as m
 from .steps.failures import RunStopped, StepFailed
 from .steps.model import StepSpec
-from .steps.runner import StepRunner, Timeouts
+from .steps.runner import StepRunner, Timeouts, expected_error
 from .steps.text import parse_task
 from .steps.vocabulary import StepMethods
 
@@ -99,6 +99,8 @@ class Session(StepMethods):
         on_record: Callable[[StepRecord], None] | None = None,
         failsafe: bool = True,
         tree: bool = True,
+        allow_errors: bool = False,
+        error_grace: float = 2.0,
     ) -> None:
         if display is not None and virtual_display is not None:
             raise ConfigError("Give `display` (attach) or `virtual_display` (own one), not both.")
@@ -121,6 +123,8 @@ class Session(StepMethods):
         self.on_record = on_record
         self.failsafe = failsafe
         self.use_tree = tree
+        self.allow_errors = allow_errors
+        self.error_grace = error_grace
         self._tree: Any = None
         self._log_args = (run_dir, runs_root, task)
         self.display: str | None = None
@@ -214,7 +218,7 @@ class Session(StepMethods):
         if self.ready is None:  # no target to wait for: at least let its first paints end
             self.wait_settled(5.0, quiet=0.3)
             return
-        runner = self._new_runner(log=None)  # the wait for the app is not part of a run
+        runner = self._new_runner(log=None, watch=False)  # the wait for the app is not part of a run
         left = max(self.app_timeout - (time.monotonic() - start), 1.0)
         try:
             runner.run(m.WaitForStep(target=self.ready, timeout=left))
@@ -313,15 +317,21 @@ class Session(StepMethods):
             self._grounder = Grounder(base_dir=self.cwd or Path.cwd(), tree=self.tree_reader)
         return self._grounder
 
-    def _new_runner(self, log: StepLog | None) -> StepRunner:
+    def _new_runner(self, log: StepLog | None, *, watch: bool = True) -> StepRunner:
         model = self.model
-        return StepRunner(
+        runner = StepRunner(
             screen=self.screen, executor=self.executor, grounder=self.grounder, safety=self.safety,
             log=log, settings=self.settings, timeouts=self.timeouts, cache=self.cache,
             model=model.grounder() if model is not None and model.dialect is not None else None,
             judge=model.judge() if model is not None else None,
             on_record=self.on_record, display=self.display,
         )  # fmt: skip
+        if watch and not self.allow_errors and not self.dry_run:
+            from .findings.watch import ErrorGuard
+
+            runner.errors = ErrorGuard(display=self.display, reader=runner.error_reader(),
+                                       tree=self.tree_reader, grace=self.error_grace)  # fmt: skip
+        return runner
 
     @property
     def runner(self) -> StepRunner:
@@ -358,10 +368,10 @@ class Session(StepMethods):
         """`run_parsed` as a generator: each step's records as soon as the step ends."""
         runner = self.runner
         n0 = len(runner.records)
-        for step in steps:
+        for i, step in enumerate(steps):
             seen = len(runner.records)
             try:
-                runner.run(step)
+                runner.run(step, expecting=expected_error(steps, i))
             except StepFailed as exc:
                 yield from runner.records[seen:]
                 return self._result("failure", exc.info.message, n0)
@@ -377,6 +387,12 @@ class Session(StepMethods):
         if runner.soft_failures:
             soft = "; ".join(s.message or s.text for s in runner.soft_failures)
             return self._result("failure", f"soft assertions failed: {soft}", n0)
+        seen = len(runner.records)
+        try:
+            runner.final_check()
+        except RunStopped as exc:
+            yield from runner.records[seen:]
+            return self._result(exc.status, str(exc), n0)
         return self._result("success", None, n0)
 
     def _result(self, status: str, message: str | None, n0: int) -> RunResult:

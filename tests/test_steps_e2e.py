@@ -79,17 +79,38 @@ def test_unparseable_step_executes_nothing(
     assert not (tmp_path / "run").exists()
 
 
-def test_a_failed_expectation_fails_the_run(
+def test_an_error_after_a_step_fails_the_run_by_default(
     demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
 ) -> None:
+    """Submit with an empty name makes the app show its error dialog: the click step fails and
+    the run ends error_on_screen naming the dialog (no flag needed); with --allow-errors the
+    run goes on and fails at the expectation instead; `expect error` lets it be."""
     proc = cli("run", "click Submit; expect Thank you", "--timeout", "1.5", "--run-dir", str(tmp_path / "run"),
                env=dict(xdisplay.env))  # fmt: skip
     assert proc.returncode == 1
-    assert "`expect Thank you` failed: target 'Thank you' did not appear within 1.5 s" in proc.stderr
+    assert "`click Submit` failed: an error appeared on the screen after this step" in proc.stderr
+    assert "Name is required" in proc.stderr
     state = demo_app.wait_for(lambda s: s["dialog"])
     assert state["dialog"]["message"] == "Name is required."
     result = load_run(tmp_path / "run").meta.result
+    assert result.status == "error_on_screen" and "Name is required" in (result.message or "")
+
+    allowed = cli("run", "click OK; click Submit; expect Thank you", "--timeout", "1.5", "--allow-errors",
+                  "--run-dir", str(tmp_path / "run2"), env=dict(xdisplay.env))  # fmt: skip
+    assert allowed.returncode == 1
+    assert "`expect Thank you` failed: target 'Thank you' did not appear within 1.5 s" in allowed.stderr
+    result = load_run(tmp_path / "run2").meta.result
     assert result.status == "failure" and "Closest:" in (result.message or "")
+
+
+def test_an_expected_error_is_no_failure(demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path) -> None:
+    expected = cli("run", "click Submit; expect error 'Name is required'; click OK",
+                   "--timeout", "5", "--run-dir", str(tmp_path / "run"), env=dict(xdisplay.env))  # fmt: skip
+    assert expected.returncode == 0, expected.stderr
+    run = load_run(tmp_path / "run")
+    assert run.meta.result.status == "success"
+    check = next(r for r in run.steps if r.step is not None and r.step.verb == "expect_error")
+    assert check.step is not None and "Name is required" in check.step.findings[0]["message"]
 
 
 def test_the_readme_demo_task(demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path) -> None:

@@ -85,11 +85,16 @@ def run_options(p: argparse.ArgumentParser, *, timeout_help: str) -> None:
     p.add_argument(
         "--report", action="store_true", help="write report.html into the run directory at the end"
     )
-    p.add_argument(
-        "--stop-on-error", action="store_true",
-        help="stop as soon as an error appears on the screen (dialog, banner, traceback: see "
-        "read-errors); errors already there at the start do not count",
+    errors = p.add_mutually_exclusive_group()
+    errors.add_argument(
+        "--allow-errors", action="store_true",
+        help="do not stop when an error appears on the screen (by default a new dialog, banner "
+        "or traceback after a step fails the run with status error_on_screen; errors already "
+        "there at the start do not count)",
     )  # fmt: skip
+    errors.add_argument("--stop-on-error", action="store_true", help=argparse.SUPPRESS)  # now the default
+    p.add_argument("--error-grace", type=float, default=2.0, metavar="S",
+                   help="seconds the final screen is watched for a late error before success (2)")  # fmt: skip
     out = p.add_mutually_exclusive_group()
     out.add_argument("--quiet", action="store_true", help="print only the run directory")
     out.add_argument(
@@ -188,8 +193,8 @@ def _execute(
     from ..steps.runner import Timeouts
 
     region = region_option(args.region)
-    if args.stop_on_error:
-        require_ocr()
+    if not args.allow_errors and not args.dry_run:
+        require_ocr()  # the error watch reads the screen
     if args.retries < 0:
         raise ConfigError("--retries must be 0 or more.")
     if args.run_dir is not None and args.run_dir.exists() and any(args.run_dir.iterdir()):
@@ -210,6 +215,7 @@ def _execute(
         app_timeout=20.0, monitor=args.monitor, region=region,
         dry_run=args.dry_run, safety=safety, settle_cap=args.settle_cap,
         timeouts=Timeouts(action=t, expect=t, wait=t, optional=min(t, 2.0)), on_record=progress.step,
+        allow_errors=args.allow_errors, error_grace=args.error_grace,
     )  # fmt: skip
     log = None
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -224,7 +230,7 @@ def _execute(
             log = session.begin(
                 task, run_dir=args.run_dir, runs_root=args.runs_root, policy=policy.name if policy else "steps",
                 settings={
-                    **settings, "dry_run": args.dry_run, "stop_on_error": args.stop_on_error, "max_steps": args.max_steps,
+                    **settings, "dry_run": args.dry_run, "allow_errors": args.allow_errors, "max_steps": args.max_steps,
                     "max_seconds": args.max_seconds, "retries": args.retries, "monitor": args.monitor,
                     "region": args.region, "virtual_display": args.virtual_display, "display": display,
                     "launch": args.launch, "confirm": args.confirm,
@@ -232,7 +238,7 @@ def _execute(
             )  # fmt: skip
             progress.started(log.path)
             watch = None
-            if args.stop_on_error:
+            if policy is not None and not args.allow_errors and not args.dry_run:
                 from ..findings import ErrorWatch
 
                 watch = ErrorWatch(display=display, screen=session.screen)

@@ -45,6 +45,10 @@ def add_test_command(sub: Any) -> None:
                    help="HTML report, summary.json and screenshots (default ./screenagent-report)")  # fmt: skip
     p.add_argument("--retries", type=int, default=0, metavar="N",
                    help="run a failed test again up to N times; a pass on retry is reported flaky")  # fmt: skip
+    p.add_argument("--allow-errors", action="store_true",
+                   help="an error that appears on the screen does not fail a test (default: it does)")
+    p.add_argument("--error-grace", type=float, default=2.0, metavar="S",
+                   help="seconds the final screen of a passing test is watched for a late error (2)")
     p.add_argument("--timeout-scale", type=positive_float, default=1.0, metavar="X",
                    help="multiply every timeout (slow machines: 2)")  # fmt: skip
     p.add_argument(
@@ -112,6 +116,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         report_dir=args.report.resolve(), retries=args.retries, timeout_scale=args.timeout_scale,
         tags=args.tag, workers=args.workers, cache_mode=args.cache, cache_path=cache_path.resolve(),
         model=model, limits=Limits(max_steps=args.max_steps, max_seconds=args.max_seconds),
+        allow_errors=args.allow_errors, error_grace=args.error_grace,
     )  # fmt: skip
     results = run_tests(files, opts)
     if not results:

@@ -184,6 +184,30 @@ def _expect_no_errors(
     r._checked(info, frame)
 
 
+def _expect_error(r: StepRunner, step: m.ExpectErrorStep, info: StepInfo, timeout: float) -> None:
+    from ..findings import read_frame
+    from ..grounding.text import normalize
+
+    want = normalize(step.text)
+    if r.errors is not None:
+        r.errors.allow(step.text)
+
+    def check(frame: Frame) -> str | None:
+        found = read_frame(frame, display=r.display, reader=r.error_reader(),
+                           tree=getattr(r.grounder, "tree", None))  # fmt: skip
+        hits = [f for f in found if want in normalize(f"{f.title or ''} {f.message}")]
+        info.findings = [f.model_dump() for f in hits]
+        if hits:
+            return None
+        seen = "; ".join(f.one_line() for f in found) or "no error at all"
+        return f"no error reads {step.text!r} (seen: {seen})"
+
+    frame, problem = r.poll(timeout, check, info)
+    if problem:
+        raise Fail(f"expected an error: {problem} within {timeout:g} s", frame)
+    r._checked(info, frame)
+
+
 def _expect(r: StepRunner, step: m.ExpectStep, info: StepInfo, timeout: float) -> None:
     judge = r.judge
     if judge is None:
@@ -369,5 +393,5 @@ DISPATCH: dict[type[StepSpec], _Run] = {
     m.ExpectNoErrorsStep: _expect_no_errors, m.ExpectStep: _expect, m.DoneStep: _done,
     m.CheckStep: _check, m.UncheckStep: _check, m.SelectStep: _select,
     m.ExpectCheckedStep: _expect_checked, m.ExpectUncheckedStep: _expect_checked,
-    m.ExpectValueStep: _expect_value,
+    m.ExpectValueStep: _expect_value, m.ExpectErrorStep: _expect_error,
 }  # fmt: skip

@@ -337,6 +337,17 @@ class ExpectValueStep(_TextCheck):
         return f"expect_value {self.target!r} {self.how} {self.wanted!r}"
 
 
+class ExpectErrorStep(StepSpec):
+    """An error the previous step is expected to cause: passes once an error whose title or
+    message contains ``text`` is on the screen, which from then on fails nothing (the error
+    watch lets it be)."""
+
+    verb: ClassVar[str] = "expect_error"
+    kind: ClassVar[Literal["action", "expect", "wait"]] = "expect"
+    primary: ClassVar[str] = "text"
+    text: str = Field(min_length=1)
+
+
 class ReadStep(_Waits):
     """The line of text holding the target becomes part of the run's answer."""
 
@@ -356,7 +367,7 @@ STEP_TYPES: dict[str, type[StepSpec]] = {
         DragStep, WaitForStep, WaitUntilGoneStep, SleepStep, ExpectVisibleStep,
         ExpectNotVisibleStep, ExpectTextStep, ScreenshotStep, ExpectStep, ExpectNoErrorsStep,
         ReadStep, DoneStep, CheckStep, UncheckStep, SelectStep, ExpectCheckedStep,
-        ExpectUncheckedStep, ExpectValueStep,
+        ExpectUncheckedStep, ExpectValueStep, ExpectErrorStep,
     )
 }  # fmt: skip
 

@@ -19,7 +19,7 @@ is there; a role-qualified target reaches it in words, ``the 'Save' button``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -46,6 +46,13 @@ POLL_DELAYS = (0.25, 0.5, 1.0, 2.0)
 """Seconds between looks while an assertion polls (the last repeats): grounding costs."""
 WAIT_POLL = 0.1
 """Seconds between looks while an action waits for its target."""
+
+
+def expected_error(steps: Sequence[StepSpec], i: int) -> str | None:
+    """The text of the error that the step after ``steps[i]`` expects (``expect_error``), if
+    it does: step i may cause it without failing."""
+    nxt = steps[i + 1] if i + 1 < len(steps) else None
+    return getattr(nxt, "text", None) if nxt is not None and nxt.verb == "expect_error" else None
 
 
 class Locator(Protocol):
@@ -110,6 +117,9 @@ class StepRunner:
     on_record: Callable[[StepRecord], None] | None = None
     display: str | None = None
     phase: str = "run"
+    errors: Any = None
+    """The error guard (`screenagent.findings.watch.ErrorGuard`): a new error on the screen
+    after an action fails that step and stops the run (``error_on_screen``). None: off."""
     records: list[StepRecord] = field(default_factory=list)
     steps: list[StepInfo] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
@@ -127,17 +137,25 @@ class StepRunner:
 
     # -- running one step ----------------------------------------------------------------------
 
-    def run(self, step: StepSpec) -> StepInfo:
+    def run(self, step: StepSpec, *, expecting: str | None = None) -> StepInfo:
         """Run one step; returns its info (result passed, soft-failed or skipped) or raises
-        StepFailed (a hard failure) or RunStopped (the run must end)."""
+        StepFailed (a hard failure) or RunStopped (the run must end). ``expecting``: the text
+        of an error the next step expects (``expect_error``), which this step may cause."""
         info = StepInfo(number=len(self.steps) + 1, text=step.source or step.label(),
                         verb=step.verb, phase=self.phase, line=step.line or None,
                         target=next(iter(step.targets()), None))  # fmt: skip
         self.steps.append(info)
         self._watch(info)
+        if self.errors is not None and not self.errors.started:
+            self.errors.start(self.screen.capture())  # the baseline: errors already there
+        if expecting and self.errors is not None:
+            self.errors.allow(expecting)
         timeout = self.timeouts.of(step)
+        acted = len(self.records)
         try:
             DISPATCH[type(step)](self, step, info, timeout)
+            if self.errors is not None and any(r.action for r in self.records[acted:]):
+                self._errors_after(info)
         except Fail as exc:
             info.result = "skipped" if step.optional else "soft-failed" if step.soft else "failed"
             frame = exc.frame or self.screen.capture()
@@ -152,6 +170,48 @@ class StepRunner:
             return info
         info.result = "passed"
         return info
+
+    def _errors_after(self, info: StepInfo) -> None:
+        """After a step that acted: a new error on the screen fails it and stops the run."""
+        from ..findings.watch import describe
+
+        frame = self.screen.capture()
+        new = self.errors.check(frame)
+        if not new:
+            return
+        seen = self.safety.redact(f"an error appeared on the screen after this step: {describe(new)}")
+        info.findings = [f.model_dump() for f in new]
+        info.result = "failed"
+        record = self._record(frame, info, status="error")
+        info.message = f"step {info.number} `{info.text}` failed: {seen}" + (
+            f" Screenshot: {self.log.path / record.frame}." if self.log and record.frame else ""
+        )
+        record.step = info
+        record.errors = [seen]
+        self._write(record)
+        raise RunStopped("error_on_screen", info.message)
+
+    def final_check(self) -> None:
+        """Before a run is a success: watch the final screen for the guard's grace period; a new
+        error fails the run (``error_on_screen``) on a record of its own."""
+        if self.errors is None or not self.errors.started:
+            return
+        from ..findings.watch import describe
+
+        new, frame = self.errors.final(self.screen)
+        if not new:
+            return
+        info = StepInfo(number=len(self.steps) + 1, text="the final screen (watched for errors)",
+                        verb="final_check", phase=self.phase)  # fmt: skip
+        self.steps.append(info)
+        message = self.safety.redact(f"an error appeared on the final screen: {describe(new)}")
+        info.findings = [f.model_dump() for f in new]
+        info.result, info.message = "failed", message
+        record = self._record(frame, info, status="error")
+        record.step = info
+        record.errors = [message]
+        self._write(record)
+        raise RunStopped("error_on_screen", message)
 
     def _watch(self, info: StepInfo) -> None:
         """The loop's error watch (``LoopSettings.watch``), before each step: a new error on

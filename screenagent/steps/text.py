@@ -11,6 +11,7 @@ Steps are separated by new lines, ``;`` or `` then ``; bullets and numbering are
     expect X · expect X is gone · expect no errors · read X · screenshot · done
     check X · uncheck X · select "option" in X
     expect X is checked · expect X is unchecked · expect X contains "text" · expect X is "text"
+    expect error "text"   (the previous step may cause that error: the error watch lets it be)
 
 X is a grounding target (see `screenagent.grounding`). Each phrase becomes the same step model
 as its YAML form (`screenagent.steps.model`), so it runs the same code.
@@ -30,6 +31,7 @@ from .model import (
     DoubleClickStep,
     DragStep,
     ExpectCheckedStep,
+    ExpectErrorStep,
     ExpectNoErrorsStep,
     ExpectNotVisibleStep,
     ExpectUncheckedStep,
@@ -135,6 +137,8 @@ _PHRASES: list[tuple[str, object]] = [
      lambda m: WaitForStep(target=_t(m))),
     (r"(?:expect|check|verify|assert)\s+(?:that\s+)?(?:there\s+are\s+)?no\s+errors(?:\s+on\s+the\s+screen)?",
      lambda m: ExpectNoErrorsStep()),
+    (rf"(?:expect|check|verify|assert)\s+(?:an?\s+)?error\s+(?:saying\s+|reading\s+|that\s+says\s+)?{_Q}",
+     lambda m: ExpectErrorStep(text=m.group("text"))),
     (rf"(?:expect|check|verify|assert)\s+(?:that\s+)?(?P<t>.+?)\s+{_GONE}",
      lambda m: ExpectNotVisibleStep(target=_t(m))),
     (r"(?:expect|check|verify|assert)\s+(?:that\s+)?(?P<t>.+?)\s+is\s+(?:un-?checked|not\s+checked)",

@@ -120,6 +120,10 @@ class StepMethods:
         return self._do(m.ExpectValueStep, target=target, equals=equals, contains=contains,
                         matches=matches, **opts)  # fmt: skip
 
+    def expect_error(self, text: str, **opts: Unpack[StepOptions]) -> StepInfo:
+        """An error reading ``text`` is on the screen (and is no failure from then on)."""
+        return self._do(m.ExpectErrorStep, text=text, **opts)
+
     def read(self, target: str, *, timeout: float | None = None) -> str:
         """The line of text holding the target."""
         info = self.run(m.ReadStep(target=target, timeout=timeout))

@@ -27,6 +27,7 @@ from ..session import Session
 from ..steplog import RunResult, StepInfo, StepRecord
 from ..steps.failures import RunStopped, StepFailed
 from ..steps.model import SleepStep, StepSpec
+from ..steps.runner import expected_error
 from .spec import TestFile, TestSpec, load_test_file
 
 
@@ -43,6 +44,10 @@ class RunOptions:
     """Builds the `Model` in the process that runs the test (picklable)."""
     limits: Limits = field(default_factory=lambda: Limits(max_steps=10_000, max_seconds=3600.0))
     """Safety budgets per test attempt (``--max-steps``, ``--max-seconds``)."""
+    allow_errors: bool = False
+    """Do not fail a test on an error that appears on the screen (``--allow-errors``)."""
+    error_grace: float = 2.0
+    """Seconds the final screen of a passing test is watched for a late error."""
 
 
 @dataclass
@@ -97,6 +102,7 @@ def session(tf: TestFile, opts: RunOptions, cache: GroundingCache | None) -> Ite
         ready=app.ready if app else None, app_timeout=(app.timeout if app else 30.0) * scale,
         cwd=tf.base_dir, env=app.env if app else None, timeouts=timeouts.scaled(scale),
         model=model, cache=cache, failsafe=False, safety=Safety.build(limits=opts.limits),
+        allow_errors=opts.allow_errors or tf.allow_errors, error_grace=opts.error_grace,
     )  # fmt: skip
     with s:
         yield s
@@ -105,14 +111,14 @@ def session(tf: TestFile, opts: RunOptions, cache: GroundingCache | None) -> Ite
 # -- running steps ---------------------------------------------------------------------------------
 
 
-def run_step(s: Session, step: StepSpec, scale: float = 1.0) -> StepInfo:
+def run_step(s: Session, step: StepSpec, scale: float = 1.0, *, expecting: str | None = None) -> StepInfo:
     """Run one parsed step on the session, its own timeout and sleep scaled."""
     update: dict[str, Any] = {}
     if step.timeout is not None:
         update["timeout"] = step.timeout * scale
     if isinstance(step, SleepStep):
         update["seconds"] = step.seconds * scale
-    return s.run(step.model_copy(update=update) if update else step)
+    return s.runner.run(step.model_copy(update=update) if update else step, expecting=expecting)
 
 
 def run_steps(s: Session, tf: TestFile, test: TestSpec, scale: float) -> str | None:
@@ -121,11 +127,12 @@ def run_steps(s: Session, tf: TestFile, test: TestSpec, scale: float) -> str | N
     failure: str | None = None
     try:
         runner.phase = "before_each"
-        for step in tf.before_each:
-            run_step(s, step, scale)
+        for i, step in enumerate(tf.before_each):
+            run_step(s, step, scale, expecting=expected_error(tf.before_each, i))
         runner.phase = "test"
-        for step in test.steps:
-            run_step(s, step, scale)
+        for i, step in enumerate(test.steps):
+            run_step(s, step, scale, expecting=expected_error(test.steps, i))
+        runner.final_check()
     except StepFailed as exc:
         failure = _where(tf, exc.info) + str(exc)
     except RunStopped as exc:

@@ -231,6 +231,8 @@ class TestFile(BaseModel):
     app: AppSpec | None = None
     display: DisplaySpec = Field(default_factory=DisplaySpec)
     isolation: Literal["test", "file"] = "test"
+    allow_errors: bool = False
+    """An error that appears on the screen does not fail the file's tests."""
     vars: dict[str, str] = Field(default_factory=dict)
     timeouts: dict[Literal["action", "expect", "optional", "wait"], float] = Field(
         default_factory=dict

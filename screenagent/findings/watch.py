@@ -1,0 +1,185 @@
+"""`ErrorGuard`: errors on the screen watched through a whole run, by default.
+
+- ``start(frame)``: what is on the screen when the run starts is the baseline (a run started
+  to deal with an error dialog is not stopped by it);
+- ``check(frame)`` after each action: the findings that are new. A frame identical to the last
+  one checked costs a comparison; otherwise only the band of rows that changed is read again
+  with OCR (whole-width, so text lines stay whole) and the lines outside it are reused, unless
+  most of the frame changed (then a full read, shared with the grounder's OCR cache);
+- ``allow(text)``: an error the steps expect (``expect_error``) is no failure from then on;
+- ``final(screen)``: before a run is called a success, the final screen is watched for a grace
+  period, since apps report failures late (featherpad's "Cannot be saved!" banner appears after
+  the dialog that caused it has closed and the screen has settled).
+
+A finding counts as the same as an earlier one when kind, title and message read alike (OCR of
+the same pixels in a different crop can differ by a character).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PIL import Image, ImageChops
+
+from ..grounding.text import normalize, similarity
+from ..ocr import OcrLine
+from .layout import _shift
+from .model import Finding
+from .reader import _default_reader, frame_windows
+
+FULL_READ_ABOVE = 0.4
+"""When more than this share of the frame's rows changed, read the whole frame."""
+BAND_MARGIN = 24
+"""Pixels added above and below the changed rows (a line half inside the change is whole)."""
+
+
+def changed_rows(a: Image.Image, b: Image.Image, tolerance: int = 8) -> tuple[int, int] | None:
+    """The first and last row (exclusive) where two same-sized frames differ; None if equal."""
+    if a.size != b.size:
+        return 0, b.height
+    if a.tobytes() == b.tobytes():
+        return None
+    diff = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).convert("L")
+    box = diff.point(lambda v: 255 if v > tolerance else 0).getbbox()
+    return None if box is None else (box[1], box[3])
+
+
+def _same(a: Finding, b: Finding) -> bool:
+    if a.kind != b.kind:
+        return False
+    ta, tb = normalize(a.title or ""), normalize(b.title or "")
+    ma, mb = normalize(a.message), normalize(b.message)
+    return similarity(ta, tb) >= 0.85 and similarity(ma, mb) >= 0.85
+
+
+@dataclass
+class WatchStats:
+    """What the watch cost (for benchmarks and the step log)."""
+
+    checks: int = 0
+    unchanged: int = 0
+    band_reads: int = 0
+    full_reads: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class ErrorGuard:
+    """Watches a run's screen for new errors (see the module docstring).
+
+    Args:
+        display: The X display (its windows tell dialogs from the rest).
+        reader: The error reader (share the grounder's OCR: `StepRunner.error_reader`).
+        tree: The accessibility tree reader (exact dialog titles, messages, buttons).
+        warnings: Warnings count too (default: errors only).
+        grace: Seconds the final screen is watched before a success (``final``).
+    """
+
+    display: str | None = None
+    reader: Any = None
+    tree: Any = None
+    warnings: bool = False
+    grace: float = 2.0
+    baseline: list[Finding] = field(default_factory=list)
+    allowed: list[str] = field(default_factory=list)
+    stats: WatchStats = field(default_factory=WatchStats)
+    started: bool = False
+    _image: Image.Image | None = None
+    _lines: list[OcrLine] = field(default_factory=list)
+    _found: list[Finding] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.reader = self.reader or _default_reader()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _read_lines(self, image: Image.Image) -> list[OcrLine]:
+        """OCR lines of the frame: reused outside the rows that changed since the last read."""
+        ocr = self.reader.ocr
+        rows = changed_rows(self._image, image) if self._image is not None else (0, image.height)
+        if rows is None:
+            return self._lines
+        top, bottom = max(0, rows[0] - BAND_MARGIN), min(image.height, rows[1] + BAND_MARGIN)
+        if self._image is None or (bottom - top) > FULL_READ_ABOVE * image.height:
+            self.stats.full_reads += 1
+            return list(ocr.read(image))
+        self.stats.band_reads += 1
+        band = image.crop((0, top, image.width, bottom))
+        fresh = [_shift(line, 0, top) for line in ocr.read(band)]
+        kept = [line for line in self._lines if line.box.y2 <= top or line.box.y1 >= bottom]
+        return sorted(kept + fresh, key=lambda line: (line.box.y1, line.box.x1))
+
+    def read(self, frame: Any) -> list[Finding]:
+        """Every error (and warning, with ``warnings``) on the frame."""
+        image = frame.image
+        if self._image is not None and image.size == self._image.size and image.tobytes() == self._image.tobytes():
+            self.stats.unchanged += 1
+            return self._found
+        lines = self._read_lines(image)
+        infos: list[Any] = []
+        if self.display:
+            from ..errors import DisplayError, MissingDependency
+            from ..windows import list_windows
+
+            with contextlib.suppress(DisplayError, MissingDependency):
+                infos = list_windows(self.display)
+        found = list(self.reader.read(image, frame_windows(frame, infos), lines=lines))
+        if self.tree is not None and found:
+            from .tree import refine_with_tree
+
+            found = refine_with_tree(found, self.tree.view(image))
+        found = [f for f in found if self.warnings or f.severity == "error"]
+        self._image, self._lines, self._found = image, lines, found
+        return found
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def start(self, frame: Any) -> None:
+        """Take the baseline: the errors already on the screen."""
+        start = time.perf_counter()
+        self.baseline = self.read(frame)
+        self.started = True
+        self.stats.seconds += time.perf_counter() - start
+
+    def allow(self, text: str) -> None:
+        """From now on, findings whose title or message contains ``text`` are expected."""
+        self.allowed.append(normalize(text))
+
+    def _new(self, found: Sequence[Finding]) -> list[Finding]:
+        def allowed(f: Finding) -> bool:
+            words = normalize(f"{f.title or ''} {f.message}")
+            return any(a and a in words for a in self.allowed)
+
+        return [f for f in found if not any(_same(f, b) for b in self.baseline) and not allowed(f)]
+
+    def check(self, frame: Any) -> list[Finding]:
+        """The new errors on this frame (empty: none)."""
+        start = time.perf_counter()
+        if not self.started:
+            self.start(frame)
+            return []
+        self.stats.checks += 1
+        new = self._new(self.read(frame))
+        self.stats.seconds += time.perf_counter() - start
+        return new
+
+    def final(self, screen: Any, grace: float | None = None, *, poll: float = 0.25) -> tuple[list[Finding], Any]:
+        """Watch the screen for ``grace`` seconds (default: the guard's); the new errors that
+        appeared (reading only when the frame changed) and the frame they were seen on."""
+        deadline = time.monotonic() + (self.grace if grace is None else grace)
+        frame = screen.capture()
+        while True:
+            new = self.check(frame)
+            if new or time.monotonic() >= deadline:
+                return new, frame
+            time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+            frame = screen.capture()
+
+
+def describe(found: Sequence[Finding]) -> str:
+    return "; ".join(f.one_line() for f in found)
+
