@@ -75,6 +75,9 @@ class Progress:
         line = Text(f"step {record.index:>3}  ")
         line.append(f"{step_summary(record):<56} ")
         line.append(record.status, style=_STYLE.get(record.status, ""))
+        verified = record.step.verified if record.step is not None else None
+        if verified and record.status in ("checked", "failed", "error"):
+            line.append(f" [{verified}]", style="green" if verified == "confirmed" else "yellow")
         if where:
             line.append(f" {where}", style="dim")
         if timing:

@@ -121,6 +121,10 @@ class StepInfo(BaseModel):
         findings: Errors found on the screen (``expect_no_errors``), as `Finding` data.
         reason: The model's reason (``expect``).
         note: How the step went where that matters (``already checked: nothing to do``).
+        verified: Whether the step's effect was seen: ``confirmed`` (the field shows the
+            typed text, the box is checked...), ``no change``, ``diverged`` (something else
+            happened), ``not checkable`` (nothing to compare: a secret, a field that went
+            away); None: a step with no effect to check.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -144,6 +148,7 @@ class StepInfo(BaseModel):
     findings: list[dict[str, Any]] = Field(default_factory=list)
     reason: str | None = None
     note: str | None = None
+    verified: Literal["confirmed", "no change", "diverged", "not checkable"] | None = None
 
 
 class StepRecord(BaseModel):

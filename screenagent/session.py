@@ -100,7 +100,7 @@ class Session(StepMethods):
         failsafe: bool = True,
         tree: bool = True,
         allow_errors: bool = False,
-        error_grace: float = 2.0,
+        error_grace: float | None = None,
     ) -> None:
         if display is not None and virtual_display is not None:
             raise ConfigError("Give `display` (attach) or `virtual_display` (own one), not both.")
@@ -124,6 +124,10 @@ class Session(StepMethods):
         self.failsafe = failsafe
         self.use_tree = tree
         self.allow_errors = allow_errors
+        if error_grace is None:
+            from .findings.watch import default_grace
+
+            error_grace = default_grace()
         self.error_grace = error_grace
         self._tree: Any = None
         self._log_args = (run_dir, runs_root, task)
@@ -326,11 +330,13 @@ class Session(StepMethods):
             judge=model.judge() if model is not None else None,
             on_record=self.on_record, display=self.display,
         )  # fmt: skip
-        if watch and not self.allow_errors and not self.dry_run:
+        if watch and not self.dry_run:
             from .findings.watch import ErrorGuard
 
+            # --allow-errors: still watched, written to the log as warnings, never a failure
             runner.errors = ErrorGuard(display=self.display, reader=runner.error_reader(),
-                                       tree=self.tree_reader, grace=self.error_grace)  # fmt: skip
+                                       tree=self.tree_reader, grace=self.error_grace,
+                                       fail=not self.allow_errors)  # fmt: skip
         return runner
 
     @property

@@ -24,6 +24,11 @@ from screenagent.display import VirtualDisplay, end_process
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_APP = ROOT / "examples" / "demo_app.py"
 
+# The final screen of a passing run is watched 2 s for a late error by default; our own demo
+# app reports its errors at once, so the suite watches 0.5 s (it runs about a hundred runs and
+# tests). tests/test_verified_effects.py keeps the 2 s default for the late banner it tests.
+os.environ.setdefault("SCREENAGENT_ERROR_GRACE", "0.5")
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if shutil.which("Xvfb"):

@@ -283,3 +283,19 @@ def test_a_kept_message_differs_from_a_fresh_one_only_in_its_serial() -> None:
             jeepney.DBusAddress(call[0][1], bus_name=call[0][0], interface=call[1]), call[2], call[3], call[4]
         ).serialise(serial=serial)
         assert bus._message(call, serial) == fresh  # type: ignore[arg-type]
+
+
+def test_a_plain_dialog_or_a_file_chooser_is_no_error_by_the_trees_words() -> None:
+    """OCR may take a dialog for an error by its look (an icon); the toolkit's own words decide."""
+    snap = snapshot(
+        node(0, "dialog", "Save As", (100, 100, 600, 400), parent=None),
+        node(1, "file chooser", "File Chooser Widget", (110, 130, 580, 330)),
+        node(2, "dialog", "Preferences", (700, 100, 300, 200), parent=None),
+        node(3, "label", "Show line numbers", (710, 130, 200, 20), parent=2),
+    )
+    view = StaticTree(snap).view(IMAGE)
+    looks = [Finding(kind="dialog", title="Save As", message="Name:", box=[100, 100, 700, 500],
+                     severity="error", source="window"),
+             Finding(kind="dialog", title="Preferences", message="Show line numbers", box=[700, 100, 1000, 300],
+                     severity="error", source="window")]  # fmt: skip
+    assert refine_with_tree(looks, view) == []

@@ -79,7 +79,7 @@ def test_a_valid_file_parses_into_steps_with_options() -> None:
     assert tf.app is not None and tf.app.launch == ["python3", "../demo_app.py"]
     first = tf.tests[0].steps[0]
     assert first.verb == "type" and first.label() == "type 'Ada Lovelace' into 'Name'"
-    assert [s.verb for s in tf.tests[1].steps][:2] == ["click", "wait_for"]
+    assert [s.verb for s in tf.tests[1].steps][:2] == ["click", "expect_error"]
     assert parse_duration("500ms") == 0.5 and parse_duration("2m") == 120 and parse_duration(3) == 3
 
 

@@ -154,6 +154,7 @@ def test_dialog_skills_dismiss_the_real_error_dialog(
     proc = cli(
         "run",
         "click Submit",
+        "--allow-errors",  # this run opens the error dialog the skill then deals with
         "--run-dir",
         str(tmp_path / "open"),
         env=dict(xdisplay.env),

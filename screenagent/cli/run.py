@@ -93,8 +93,9 @@ def run_options(p: argparse.ArgumentParser, *, timeout_help: str) -> None:
         "there at the start do not count)",
     )  # fmt: skip
     errors.add_argument("--stop-on-error", action="store_true", help=argparse.SUPPRESS)  # now the default
-    p.add_argument("--error-grace", type=float, default=2.0, metavar="S",
-                   help="seconds the final screen is watched for a late error before success (2)")  # fmt: skip
+    p.add_argument("--error-grace", type=float, default=None, metavar="S",
+                   help="seconds the final screen is watched for a late error before success "
+                   "(2, or $SCREENAGENT_ERROR_GRACE)")  # fmt: skip
     out = p.add_mutually_exclusive_group()
     out.add_argument("--quiet", action="store_true", help="print only the run directory")
     out.add_argument(

@@ -47,8 +47,9 @@ def add_test_command(sub: Any) -> None:
                    help="run a failed test again up to N times; a pass on retry is reported flaky")  # fmt: skip
     p.add_argument("--allow-errors", action="store_true",
                    help="an error that appears on the screen does not fail a test (default: it does)")
-    p.add_argument("--error-grace", type=float, default=2.0, metavar="S",
-                   help="seconds the final screen of a passing test is watched for a late error (2)")
+    p.add_argument("--error-grace", type=float, default=None, metavar="S",
+                   help="seconds the final screen of a passing test is watched for a late error "
+                   "(2, or $SCREENAGENT_ERROR_GRACE)")
     p.add_argument("--timeout-scale", type=positive_float, default=1.0, metavar="X",
                    help="multiply every timeout (slow machines: 2)")  # fmt: skip
     p.add_argument(

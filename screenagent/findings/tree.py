@@ -10,7 +10,7 @@ from ..a11y.tree import Node
 from ..geometry import Box
 from .model import Finding, classify
 
-DIALOG_ROLES = frozenset({"dialog", "alert", "file chooser"})
+DIALOG_ROLES = frozenset({"dialog", "alert"})
 MESSAGE_ROLES = frozenset({"label", "static", "text", "paragraph"})
 BUTTON_ROLES = frozenset({"push button", "toggle button"})
 
@@ -35,7 +35,9 @@ def _inside(view: Any, dialog: Node) -> list[Node]:
 
 def refine_with_tree(findings: list[Finding], view: Any) -> list[Finding]:
     """Replace OCR's title, message and buttons of each dialog finding with those of the
-    dialog node that covers it (the finding's source becomes ``tree``)."""
+    dialog node that covers it (the finding's source becomes ``tree``). A plain dialog whose
+    own words hold no error language, or one holding a file chooser, is dropped: OCR took it
+    for an error by its look (an icon), and the tree says otherwise; an alert stays."""
     if view is None:
         return findings
     dialogs = [(n, view.box(n)) for n in view.visible() if n.role in DIALOG_ROLES]
@@ -50,11 +52,14 @@ def refine_with_tree(findings: list[Finding], view: Any) -> list[Finding]:
             out.append(f)
             continue
         inside = [n for n in _inside(view, match) if view.box(n) is not None]
+        if any(n.role == "file chooser" for n in inside):
+            continue  # a file dialog (Open, Save As) is no error, whatever its icons look like
         message = "\n".join(n.name.strip() for n in inside if n.role in MESSAGE_ROLES and n.name.strip())
         buttons = [n.name for n in inside if n.role in BUTTON_ROLES and n.name]
-        severity = f.severity
-        if message and (judged := classify(f"{match.name}\n{message}")) is not None:
-            severity = judged
+        judged = classify(f"{match.name}\n{message}")
+        if match.role == "dialog" and judged is None:
+            continue  # the toolkit's own words of a plain dialog say nothing is wrong
+        severity = judged or f.severity
         out.append(f.model_copy(update={
             "title": match.name or f.title, "message": message or f.message,
             "buttons": buttons or f.buttons, "source": "tree", "severity": severity,

@@ -31,6 +31,17 @@ from .layout import _shift
 from .model import Finding
 from .reader import _default_reader, frame_windows
 
+
+def default_grace() -> float:
+    """The final screen's grace period: 2 s, or ``$SCREENAGENT_ERROR_GRACE`` (seconds)."""
+    import os
+
+    try:
+        return max(0.0, float(os.environ.get("SCREENAGENT_ERROR_GRACE", "2")))
+    except ValueError:
+        return 2.0
+
+
 FULL_READ_ABOVE = 0.4
 """When more than this share of the frame's rows changed, read the whole frame."""
 BAND_MARGIN = 24
@@ -49,11 +60,13 @@ def changed_rows(a: Image.Image, b: Image.Image, tolerance: int = 8) -> tuple[in
 
 
 def _same(a: Finding, b: Finding) -> bool:
-    if a.kind != b.kind:
-        return False
+    """The same error: the same message (an error that moved from its dialog to the status
+    bar when the dialog closed is not new), or the same kind and title for one without."""
     ta, tb = normalize(a.title or ""), normalize(b.title or "")
     ma, mb = normalize(a.message), normalize(b.message)
-    return similarity(ta, tb) >= 0.85 and similarity(ma, mb) >= 0.85
+    if ma and mb:
+        return similarity(ma, mb) >= 0.85
+    return a.kind == b.kind and similarity(ta, tb) >= 0.85 and not (ma or mb)
 
 
 @dataclass
@@ -77,6 +90,8 @@ class ErrorGuard:
         tree: The accessibility tree reader (exact dialog titles, messages, buttons).
         warnings: Warnings count too (default: errors only).
         grace: Seconds the final screen is watched before a success (``final``).
+        fail: False: new errors are recorded as warnings and the run goes on
+            (``--allow-errors``).
     """
 
     display: str | None = None
@@ -84,6 +99,7 @@ class ErrorGuard:
     tree: Any = None
     warnings: bool = False
     grace: float = 2.0
+    fail: bool = True
     baseline: list[Finding] = field(default_factory=list)
     allowed: list[str] = field(default_factory=list)
     stats: WatchStats = field(default_factory=WatchStats)

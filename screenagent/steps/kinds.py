@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..actions import Action, Click, Drag, Key, Move, Scroll, Type, Wait
-from ..geometry import Frame
+from ..geometry import Box, Frame
 from ..grounding import AmbiguousTarget, GroundedBy, Grounding, GroundingError, parse_target
 from ..grounding.roles import CHECKABLE_ROLES as CHECKABLE
 from ..grounding.roles import checkable_beside
@@ -21,8 +22,11 @@ from .model import StepSpec
 if TYPE_CHECKING:
     from .runner import StepRunner
 
-CLEAR_FIELD: tuple[Action, ...] = (Key(keys=["ctrl", "a"]), Key(keys=["backspace"]))
-"""Select all, then delete: empties the focused field."""
+CLEAR_FIELD: tuple[Action, ...] = (Key(keys=["ctrl", "a"]), Key(keys=["shift", "end"]),
+                                   Key(keys=["backspace"]))  # fmt: skip
+"""Select all, then delete: empties the focused field. Tk's entries take ctrl+a for "line
+start" (emacs keys), so shift+end then selects to the end; where ctrl+a selected everything,
+shift+end keeps it selected."""
 
 
 def typing_actions(
@@ -44,6 +48,10 @@ def typing_actions(
 _Run = Callable[["StepRunner", Any, StepInfo, float], None]
 
 
+TOGGLES = ("check box", "check menu item", "radio button", "radio menu item")
+"""Roles whose click must change their state (toggle buttons are often momentary)."""
+
+
 def _click_like(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
     g, frame = r._grounded(info, step.target, timeout)
     action: Action
@@ -52,7 +60,64 @@ def _click_like(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> Non
     else:
         action = Click(x=g.x, y=g.y, clicks=2 if isinstance(step, m.DoubleClickStep) else 1,
                        button="right" if isinstance(step, m.RightClickStep) else "left")  # fmt: skip
+    box_beside = None
+    if isinstance(step, m.ClickStep) and g.grounded_by is GroundedBy.TREE and g.role in (
+        "label", "static", "text", "caption"
+    ) and r.grounder.tree is not None and (view := r.grounder.tree.view(frame.image)) is not None:
+        box_beside = checkable_beside(view, g.box)  # the text of a check box without a <label>
     r.act(info, [action], frame)
+    if box_beside is not None:
+        _label_click(r, step.target, info, box_beside)
+    elif isinstance(step, m.ClickStep) and g.grounded_by is GroundedBy.TREE and g.role in TOGGLES:
+        was = _checked(g)
+        if g.role.startswith("radio") and was:
+            info.verified = "confirmed"  # a chosen radio stays chosen
+            return
+        _poll_toggle(r, step.target, info, not was)
+
+
+def _label_click(r: StepRunner, target: str, info: StepInfo, beside: Any) -> None:
+    """A click on a check box's text: if the box did not change, click the box itself."""
+    node, box = beside
+    was = "checked" in node.states
+    check_target = f"checkbox {target}"
+    for attempt in (1, 2):
+        deadline = time.monotonic() + (READ_BACK_SECONDS if attempt == 1 else r.timeouts.expect)
+        while time.monotonic() < deadline:
+            frame = r.screen.capture()
+            view = r.grounder.tree.view(frame.image)
+            now = next((n for n in view.snapshot.nodes if n.ref == node.ref), None) if view else None
+            if now is not None and ("checked" in now.states) != was:
+                info.verified = "confirmed"
+                r._checked(info, frame)
+                return
+            time.sleep(0.2)
+        if attempt == 1:
+            info.note = f"clicking the text {target!r} did not toggle its check box: clicked the box"
+            r.act(info, [Click(x=box.center[0], y=box.center[1])], r.screen.capture())
+    info.verified = "no change"
+    raise Fail(f"clicked {check_target!r} and its box, but the box did not change", r.screen.capture())
+
+
+def _poll_toggle(r: StepRunner, target: str, info: StepInfo, want: bool) -> None:
+    """A click on a check box must change its state (within the read-back time)."""
+    deadline = time.monotonic() + READ_BACK_SECONDS
+    while True:
+        frame = r.screen.capture()
+        try:
+            now = r.ground(target, frame.image, use_cache=False, use_model=False)
+        except GroundingError:
+            info.verified = "not checkable"
+            return
+        if _checked(now) == want:
+            info.verified = "confirmed"
+            r._checked(info, frame)
+            return
+        if time.monotonic() >= deadline:
+            info.verified = "no change"
+            raise Fail(f"clicked {target!r} ({now.role}), but it is still "
+                       f"{'checked' if _checked(now) else 'unchecked'}", frame)  # fmt: skip
+        time.sleep(0.2)
 
 
 def as_field(target: str) -> str:
@@ -64,9 +129,17 @@ def as_field(target: str) -> str:
     return f"field:{target}"
 
 
+READ_BACK_SECONDS = 1.5
+"""How long a typed field may take to show its text."""
+
+
 def _type(r: StepRunner, step: m.TypeStep, info: StepInfo, timeout: float) -> None:
+    """Type, then read the text back: into a field, the field must show it (the tree's value,
+    else OCR of the field's row), once more clicking the field itself if not; with no field,
+    something on the screen must change (else nothing had the keyboard focus)."""
     frame = r.screen.capture()
     at = None
+    g = None
     if step.into is not None:
         g, frame = r._grounded(info, as_field(step.into), timeout)
         at = field_point(frame.image, g)
@@ -74,8 +147,76 @@ def _type(r: StepRunner, step: m.TypeStep, info: StepInfo, timeout: float) -> No
     if step.secret:
         r.safety.redact.add(step.text)
     clear = step.clear if step.clear is not None else step.into is not None
+    before = frame.image
     r.act(info, typing_actions(step.text, at=at, clear=clear, enter=step.enter,
                                secret=step.secret), frame)  # fmt: skip
+    if step.into is None or g is None:
+        _typed_somewhere(r, before, info)
+        return
+    if step.enter:
+        info.verified = "not checkable"  # Enter submits: the field may be gone or emptied
+        return
+    shown = _read_back(r, step, info, clear)
+    if shown is None or info.verified == "confirmed":
+        r._checked(info, r.screen.capture())  # the read-back, on a record of its own
+        return
+    # once more: click the field itself (not beside a label), then type again
+    again, frame = r._grounded(info, as_field(step.into), timeout)
+    target = (again.x, again.y) if "editable" in again.states else field_point(frame.image, again)
+    r.act(info, typing_actions(step.text, at=target, clear=True, secret=step.secret), frame)
+    shown = _read_back(r, step, info, True)
+    if info.verified == "confirmed":
+        r._checked(info, r.screen.capture())
+    else:
+        what = "a masked value" if step.secret else repr(shown)
+        raise Fail(f"typed {'•' * 6 if step.secret else repr(step.text)} into {step.into!r}, "
+                   f"but the field shows {what} (twice: the field ignores typing, or this "
+                   "is not the field)", r.screen.capture())  # fmt: skip
+
+
+def _typed_somewhere(r: StepRunner, before: Any, info: StepInfo) -> None:
+    from ..screen import changed_fraction
+
+    after = r.screen.capture()
+    if changed_fraction(before, after.image) == 0.0:
+        info.verified = "no change"
+        raise Fail("typed into nothing: the screen did not change at all (no window has the "
+                   "keyboard focus? name the field: type \"...\" into X)", after)  # fmt: skip
+    info.verified = "confirmed"
+
+
+def _read_back(r: StepRunner, step: m.TypeStep, info: StepInfo, cleared: bool) -> str | None:
+    """Poll the field for the typed text; sets ``info.verified``; the text it shows (None:
+    this field cannot be read back)."""
+    from ..grounding.text import normalize
+
+    want = " ".join(step.text.split())
+    shown = ""
+    deadline = time.monotonic() + READ_BACK_SECONDS
+    while True:
+        frame = r.screen.capture()
+        try:
+            g = r.ground(as_field(step.into or ""), frame.image, use_cache=False, use_model=False)
+        except GroundingError:
+            info.verified = "not checkable"  # the field went away (a dialog closed)
+            return None
+        if step.secret and g.value is None:
+            info.verified = "not checkable"  # a password field: nothing readable to compare
+            return None
+        shown, box = _field_text(r, g, frame.image, with_box=True)
+        got = " ".join(shown.split())
+        ok = (got == want if cleared and g.value is not None else want in got) or (
+            g.value is None and normalize(want) in normalize(got)  # OCR: case/punctuation slips
+        ) or (step.secret and bool(got))
+        if ok:
+            info.verified = "confirmed"
+            if box is not None:
+                r.typed.append((box, step.text))
+            return shown
+        if time.monotonic() >= deadline:
+            info.verified = "diverged"
+            return shown
+        time.sleep(0.2)
 
 
 def _press(r: StepRunner, step: m.PressStep, info: StepInfo, timeout: float) -> None:
@@ -121,6 +262,11 @@ def _appear(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
             return None
         except GroundingError as exc:
             return str(exc)
+        typed = _typed_here(r, g)
+        if typed is not None:  # no self-made evidence
+            info.note = (f"the only match of {step.target!r} is the text this run typed into a "
+                         f"field ({typed!r}); it does not count")  # fmt: skip
+            return info.note
         info.grounding = GroundingRecord.of(g)
         return None
 
@@ -132,6 +278,19 @@ def _appear(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
         info.read = r.read_text(frame.image, step.target)
         r.answers.append(info.read)
     r._checked(info, frame)
+
+
+def _typed_here(r: StepRunner, g: Grounding) -> str | None:
+    """The text this run typed into a field that holds the grounding's point, if the
+    grounding's text is part of it (a match that is the run's own typing)."""
+    from ..grounding.text import normalize
+
+    for box, text in r.typed:
+        if box.x1 - 4 <= g.x <= box.x2 + 4 and box.y1 - 4 <= g.y <= box.y2 + 4 and (
+            normalize(g.text) and normalize(g.text) in normalize(text)
+        ):  # fmt: skip
+            return text
+    return None
 
 
 def _gone(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
@@ -271,6 +430,7 @@ def _check(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> None:
     info.grounding = GroundingRecord.of(g)
     if _checked(g) == want:
         info.note = f"already {'checked' if want else 'unchecked'}: nothing to do"
+        info.verified = "confirmed"
         r._checked(info, frame)
         return
     r.act(info, [Click(x=g.x, y=g.y)], frame)
@@ -292,7 +452,11 @@ def _poll_state(r: StepRunner, target: str, info: StepInfo, want: bool, word: st
 
     frame, problem = r.poll(timeout if timeout is not None else r.timeouts.expect, check, info)
     if problem:
+        if verb in ("check", "uncheck"):
+            info.verified = "no change"
         raise Fail(f"{problem} (states: {', '.join(seen) or 'unknown'})", frame)
+    if verb in ("check", "uncheck"):
+        info.verified = "confirmed"
     r._checked(info, frame)
 
 
@@ -301,20 +465,32 @@ def _expect_checked(r: StepRunner, step: Any, info: StepInfo, timeout: float) ->
     _poll_state(r, step.target, info, want, "checked" if want else "unchecked", step.verb, timeout)
 
 
-def _field_text(r: StepRunner, g: Grounding, image: Any) -> str:
-    """A field's text: the tree's value, else the OCR lines at the field's point."""
+def _field_text(r: StepRunner, g: Grounding, image: Any, *, with_box: bool = False) -> Any:
+    """A field's text: the tree's value, else the OCR lines at the field's point (with
+    ``with_box``: also the box the text was read in, in frame pixels)."""
     if g.value is not None:
-        return g.value
+        return (g.value, g.box) if with_box else g.value
     # pixels: the text on the field's row, from a little left of the click point rightwards,
     # not the label's own text
     x, y = g.x, g.y
     label = g.box if g.grounded_by is not GroundedBy.TREE else None
-    lines = [
-        line for line in r.grounder.read(image)
-        if line.box.y1 - 10 <= y <= line.box.y2 + 10 and line.box.x2 >= x - 24
-        and line.box.x1 <= x + 600 and not (label and line.box.intersects(label))
-    ]  # fmt: skip
-    return " ".join(line.text for line in sorted(lines, key=lambda line: line.box.x1))
+    parts: list[tuple[str, Box]] = []
+    for line in r.grounder.read(image):
+        if not (line.box.y1 - 10 <= y <= line.box.y2 + 10 and line.box.x2 >= x - 24 and line.box.x1 <= x + 600):
+            continue
+        if label is not None and line.box.intersects(label):
+            # OCR joined the label and the field's text into one line: the words right of it
+            parts += [(w.text, w.box) for w in line.words if w.box.x1 >= label.x2 - 2]
+        else:
+            parts.append((line.text, line.box))
+    parts.sort(key=lambda p: p[1].x1)
+    text = " ".join(t for t, _ in parts)
+    if not with_box:
+        return text
+    box = None
+    for _, b in parts:
+        box = b if box is None else box.union(b)
+    return text, box
 
 
 def _expect_value(r: StepRunner, step: m.ExpectValueStep, info: StepInfo, timeout: float) -> None:
@@ -376,7 +552,9 @@ def _select(r: StepRunner, step: m.SelectStep, info: StepInfo, timeout: float) -
 
     frame, problem = r.poll(r.timeouts.expect, check, info)
     if problem:
+        info.verified = "diverged"
         raise Fail(f"selected {option!r}, but the choice did not stick: {problem}", frame)
+    info.verified = "confirmed"
     r._checked(info, frame)
 
 

@@ -120,6 +120,9 @@ class StepRunner:
     errors: Any = None
     """The error guard (`screenagent.findings.watch.ErrorGuard`): a new error on the screen
     after an action fails that step and stops the run (``error_on_screen``). None: off."""
+    typed: list[tuple[Any, str]] = field(default_factory=list)
+    """(field box, text) of each field this run typed into and read back: a wait or an
+    assertion never takes the run's own typing as evidence."""
     records: list[StepRecord] = field(default_factory=list)
     steps: list[StepInfo] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
@@ -181,6 +184,13 @@ class StepRunner:
             return
         seen = self.safety.redact(f"an error appeared on the screen after this step: {describe(new)}")
         info.findings = [f.model_dump() for f in new]
+        if not self.errors.fail:  # --allow-errors: in the log, and the run goes on
+            self.errors.baseline += new
+            record = self._record(frame, info, status="checked")
+            record.step = info
+            record.warnings = [seen]
+            self._write(record)
+            return
         info.result = "failed"
         record = self._record(frame, info, status="error")
         info.message = f"step {info.number} `{info.text}` failed: {seen}" + (
@@ -198,7 +208,7 @@ class StepRunner:
             return
         from ..findings.watch import describe
 
-        new, frame = self.errors.final(self.screen)
+        new, frame = self.errors.final(self.screen, None if self.errors.fail else 0.0)
         if not new:
             return
         info = StepInfo(number=len(self.steps) + 1, text="the final screen (watched for errors)",
@@ -206,6 +216,11 @@ class StepRunner:
         self.steps.append(info)
         message = self.safety.redact(f"an error appeared on the final screen: {describe(new)}")
         info.findings = [f.model_dump() for f in new]
+        if not self.errors.fail:
+            record = self._record(frame, info, status="checked")
+            record.step, record.warnings = info, [message]
+            self._write(record)
+            return
         info.result, info.message = "failed", message
         record = self._record(frame, info, status="error")
         record.step = info

@@ -47,11 +47,15 @@ def write_junit(results: list[TestResult], path: str | Path) -> Path:
                 msg = r.message or r.status
                 el = ET.SubElement(case, tag, message=msg.splitlines()[0][:1000], type=tag)
                 el.text = msg
-            elif r.status == "flaky":
-                out = ET.SubElement(case, "system-out")
-                out.text = "flaky: passed on attempt {} after: {}".format(
+            lines = [f"step {row.get('index')} {row.get('label')}: {row.get('status')}"
+                     + (f" [{row['verified']}]" if row.get("verified") else "")
+                     for row in (r.attempts[-1].steps if r.attempts else [])]  # fmt: skip
+            if r.status == "flaky":
+                lines.insert(0, "flaky: passed on attempt {} after: {}".format(
                     len(r.attempts), " | ".join(a.message or "" for a in r.attempts[:-1])
-                )
+                ))  # fmt: skip
+            if lines:  # each step's result and verdict (confirmed, no change, diverged...)
+                ET.SubElement(case, "system-out").text = "\n".join(lines)
     ET.indent(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

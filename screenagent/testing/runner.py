@@ -46,8 +46,9 @@ class RunOptions:
     """Safety budgets per test attempt (``--max-steps``, ``--max-seconds``)."""
     allow_errors: bool = False
     """Do not fail a test on an error that appears on the screen (``--allow-errors``)."""
-    error_grace: float = 2.0
-    """Seconds the final screen of a passing test is watched for a late error."""
+    error_grace: float | None = None
+    """Seconds the final screen of a passing test is watched for a late error (None: the
+    default, `screenagent.findings.watch.default_grace`)."""
 
 
 @dataclass
@@ -192,7 +193,8 @@ def step_rows(steps: list[StepInfo], records: list[StepRecord]) -> list[dict[str
         act = sum(r.timings.execute for r in mine)
         row: dict[str, Any] = {
             "index": info.number, "label": info.text, "verb": info.verb, "phase": info.phase,
-            "line": info.line, "status": info.result or "failed", "target": info.target,
+            "line": info.line, "status": info.result or "failed", "verified": info.verified,
+            "target": info.target,
             "grounded_by": g.by if g else _JUDGED_BY.get(info.verb), "box": g.box if g else None,
             "point": list(info.field or g.point) if g else None, "score": g.score if g else None,
             "locate_s": round(info.waited, 4), "settle_s": round(info.settle, 4), "act_s": round(act, 4),
