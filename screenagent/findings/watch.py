@@ -42,7 +42,7 @@ def default_grace() -> float:
         return 2.0
 
 
-FULL_READ_ABOVE = 0.4
+FULL_READ_ABOVE = 0.6
 """When more than this share of the frame's rows changed, read the whole frame."""
 BAND_MARGIN = 24
 """Pixels added above and below the changed rows (a line half inside the change is whole)."""
@@ -77,6 +77,7 @@ class WatchStats:
     unchanged: int = 0
     band_reads: int = 0
     full_reads: int = 0
+    shared_reads: int = 0
     seconds: float = 0.0
 
 
@@ -119,6 +120,10 @@ class ErrorGuard:
         rows = changed_rows(self._image, image) if self._image is not None else (0, image.height)
         if rows is None:
             return self._lines
+        known = ocr.peek(image) if hasattr(ocr, "peek") else None
+        if known is not None:  # the grounder (or a read-back) has read this frame already
+            self.stats.shared_reads += 1
+            return list(known)
         top, bottom = max(0, rows[0] - BAND_MARGIN), min(image.height, rows[1] + BAND_MARGIN)
         if self._image is None or (bottom - top) > FULL_READ_ABOVE * image.height:
             self.stats.full_reads += 1
@@ -127,7 +132,10 @@ class ErrorGuard:
         band = image.crop((0, top, image.width, bottom))
         fresh = [_shift(line, 0, top) for line in ocr.read(band)]
         kept = [line for line in self._lines if line.box.y2 <= top or line.box.y1 >= bottom]
-        return sorted(kept + fresh, key=lambda line: (line.box.y1, line.box.x1))
+        lines = sorted(kept + fresh, key=lambda line: (line.box.y1, line.box.x1))
+        if hasattr(ocr, "put"):  # the next step's grounding on this frame reads no more
+            ocr.put(image, lines)
+        return lines
 
     def read(self, frame: Any) -> list[Finding]:
         """Every error (and warning, with ``warnings``) on the frame."""

@@ -66,6 +66,8 @@ def _click_like(r: StepRunner, step: Any, info: StepInfo, timeout: float) -> Non
     ) and r.grounder.tree is not None and (view := r.grounder.tree.view(frame.image)) is not None:
         box_beside = checkable_beside(view, g.box)  # the text of a check box without a <label>
     r.act(info, [action], frame)
+    if not r.verify:
+        return
     if box_beside is not None:
         _label_click(r, step.target, info, box_beside)
     elif isinstance(step, m.ClickStep) and g.grounded_by is GroundedBy.TREE and g.role in TOGGLES:
@@ -150,6 +152,8 @@ def _type(r: StepRunner, step: m.TypeStep, info: StepInfo, timeout: float) -> No
     before = frame.image
     r.act(info, typing_actions(step.text, at=at, clear=clear, enter=step.enter,
                                secret=step.secret), frame)  # fmt: skip
+    if not r.verify:
+        return
     if step.into is None or g is None:
         _typed_somewhere(r, before, info)
         return

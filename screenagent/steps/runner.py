@@ -117,6 +117,8 @@ class StepRunner:
     on_record: Callable[[StepRecord], None] | None = None
     display: str | None = None
     phase: str = "run"
+    verify: bool = True
+    """Read effects back (typed text, toggled states); False: trust that actions worked."""
     errors: Any = None
     """The error guard (`screenagent.findings.watch.ErrorGuard`): a new error on the screen
     after an action fails that step and stops the run (``error_on_screen``). None: off."""
