@@ -219,7 +219,8 @@ class RunResult(BaseModel):
         status: success (done, success=true), failure (done, success=false), max_steps,
             timeout, aborted (the user quit at a confirmation), invalid (the policy gave no
             valid action within its retries), error (an exception), interrupted (Ctrl-C),
-            error_on_screen (an error appeared on the screen: ``--stop-on-error``).
+            error_on_screen (an error appeared on the screen; watched by default, see
+            ``--allow-errors``).
         steps: Number of steps recorded.
         answer: The policy's final answer, if any.
         message: A sentence for people when the run did not succeed.

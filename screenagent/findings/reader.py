@@ -1,5 +1,6 @@
 """The embedded reader: windows, OCR and layout into findings, with no weights; the live
-screen, and the watch behind `run --stop-on-error`."""
+screen, and the watch that model policies' runs use (`ErrorWatch`; step runs use
+`screenagent.findings.watch.ErrorGuard`)."""
 
 from __future__ import annotations
 
@@ -334,9 +335,9 @@ def read_frame(frame: Any, *, display: str | None, reader: Any = None,
 
 
 class ErrorWatch:
-    """For ``run --stop-on-error``: called with each step's frame, it answers a message once an
-    error is on the screen that was not there on the first frame (an error dialog the run was
-    started to deal with does not stop it)."""
+    """For a model policy's run (on unless ``--allow-errors``): called with each step's
+    frame, it answers a message once an error is on the screen that was not there on the first
+    frame (an error dialog the run was started to deal with does not stop it)."""
 
     def __init__(
         self, *, display: str | None, screen: Any = None, reader: Any = None, warnings: bool = False
