@@ -317,13 +317,6 @@ class CachedOcr:
         """The lines already read for this screen, or None (never runs the engine)."""
         return self._cache.get(f"{image_digest(image)}@{scale:g}")
 
-    def put(self, image: Image.Image, lines: list[OcrLine]) -> None:
-        """Remember lines read some other way for this screen (the error watch composes a
-        frame's lines from the rows that changed and the previous frame's other lines)."""
-        self._cache[f"{image_digest(image)}@1"] = lines
-        while len(self._cache) > self.size:
-            self._cache.popitem(last=False)
-
     def read(self, image: Image.Image, *, scale: float = 1.0) -> list[OcrLine]:
         key = f"{image_digest(image)}@{scale:g}"
         if key in self._cache:

@@ -5,7 +5,8 @@
 - ``check(frame)`` after each action: the findings that are new. A frame identical to the last
   one checked costs a comparison; otherwise only the band of rows that changed is read again
   with OCR (whole-width, so text lines stay whole) and the lines outside it are reused, unless
-  most of the frame changed (then a full read, shared with the grounder's OCR cache);
+  most of the frame changed (then a full read, shared with the grounder's OCR cache); a frame
+  the grounder (or a read-back) already read costs nothing;
 - ``allow(text)``: an error the steps expect (``expect_error``) is no failure from then on;
 - ``final(screen)``: before a run is called a success, the final screen is watched for a grace
   period, since apps report failures late (featherpad's "Cannot be saved!" banner appears after
@@ -132,10 +133,9 @@ class ErrorGuard:
         band = image.crop((0, top, image.width, bottom))
         fresh = [_shift(line, 0, top) for line in ocr.read(band)]
         kept = [line for line in self._lines if line.box.y2 <= top or line.box.y1 >= bottom]
-        lines = sorted(kept + fresh, key=lambda line: (line.box.y1, line.box.x1))
-        if hasattr(ocr, "put"):  # the next step's grounding on this frame reads no more
-            ocr.put(image, lines)
-        return lines
+        # (not handed to the grounder: composed lines can differ from a full read by a pixel,
+        # and grounding must not depend on what the watch happened to read; issue 17)
+        return sorted(kept + fresh, key=lambda line: (line.box.y1, line.box.x1))
 
     def read(self, frame: Any) -> list[Finding]:
         """Every error (and warning, with ``warnings``) on the frame."""
