@@ -115,6 +115,11 @@ class TreeReader:
     def close(self) -> None:
         self.bus.close()
 
+    def forget(self) -> None:
+        """Drop the cached views: the next frame gets a fresh snapshot."""
+        self._cache.clear()
+        self._last = (None, None)
+
     def snapshot(self) -> Snapshot:
         """A fresh snapshot (raises A11yUnavailable when there is no tree to read)."""
         if not self.available:

@@ -162,6 +162,13 @@ class ErrorGuard:
 
     # -- the run ---------------------------------------------------------------------------
 
+    def forget(self) -> None:
+        """Read the next frame afresh: no reuse of the last frame's lines, findings or tree."""
+        self._image, self._lines, self._found = None, [], []
+        forget = getattr(self.tree, "forget", None)
+        if forget is not None:
+            forget()
+
     def start(self, frame: Any) -> None:
         """Take the baseline: the errors already on the screen."""
         start = time.perf_counter()

@@ -45,6 +45,8 @@ BEFORE_ACTION_SETTLE = SettleConfig(quiet_seconds=0.06, cap_seconds=2.0)
 POLL_DELAYS = (0.25, 0.5, 1.0, 2.0)
 """Seconds between looks while an assertion polls (the last repeats): grounding costs."""
 WAIT_POLL = 0.1
+CONFIRM_ERROR_AFTER = 0.5
+"""Seconds before a new error on the screen is read again to confirm it."""
 """Seconds between looks while an action waits for its target."""
 
 
@@ -182,6 +184,11 @@ class StepRunner:
 
         frame = self.screen.capture()
         new = self.errors.check(frame)
+        if new:  # confirm on a later frame, read afresh: a dialog is painted before its tree
+            time.sleep(CONFIRM_ERROR_AFTER)  # node exists, a banner fades in (half-read text)
+            self.errors.forget()
+            frame = self.screen.capture()
+            new = self.errors.check(frame)
         if not new:
             return
         seen = self.safety.redact(f"an error appeared on the screen after this step: {describe(new)}")
