@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from apps.corpus import form_server, private_home
+from apps.corpus import chromium_argv, form_server, private_home
 
 from screenagent import Session, StepFailed
 from screenagent.grounding import GroundedBy, Grounder, GroundingError
@@ -58,8 +58,6 @@ def _window_node(snap, app_name: str):  # type: ignore[no-untyped-def]
 def test_trees_of_gtk_qt_and_chromium_match_the_real_windows(app: str, tmp_path: Path) -> None:
     """Names, roles and states as the toolkit says, and the window's box within 2 px of the
     X server's geometry for that window (xdotool-free: python-xlib's translate_coords)."""
-    from screenagent.desktop import CHROMIUM_FLAGS
-
     need(app)
     expect: dict[str, tuple[str, str, str | None]] = {
         "galculator": ("toggle button", "=", None),
@@ -69,8 +67,7 @@ def test_trees_of_gtk_qt_and_chromium_match_the_real_windows(app: str, tmp_path:
     with form_server() as url:
         argv = [app]
         if app == "chromium":
-            argv = [app, "--no-sandbox", "--no-first-run", f"--user-data-dir={tmp_path / 'p'}",
-                    "--window-position=0,0", "--window-size=1200,760", *CHROMIUM_FLAGS, url]  # fmt: skip
+            argv = chromium_argv(tmp_path / "p", url)
         with Session(virtual_display="1280x800", launch=argv, env=private_home(tmp_path),
                      ready="Sign up" if app == "chromium" else None, app_timeout=60,
                      failsafe=False) as s:  # fmt: skip

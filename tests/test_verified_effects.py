@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from apps.corpus import _Form, form_server, private_home
+from apps.corpus import _Form, chromium_argv, form_server, private_home
 
 from screenagent import Session, StepFailed, load_run
 
@@ -112,14 +112,10 @@ def test_typing_with_no_focused_window_fails_clearly() -> None:
 def test_a_checkbox_whose_text_is_not_clickable_is_toggled_through_its_box(tmp_path: Path) -> None:
     """The form's check box has no <label>: clicking its text does nothing in a browser, so the
     step clicks the box and verifies its state; the server receives terms=yes."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
         pytest.skip("chromium is not installed (.ci/setup.sh installs it)")
-    from screenagent.desktop import CHROMIUM_FLAGS
-
     with form_server() as url:
-        argv = [chromium, "--no-sandbox", "--no-first-run", f"--user-data-dir={tmp_path / 'p'}",
-                "--window-position=0,0", "--window-size=1200,760", *CHROMIUM_FLAGS, url]  # fmt: skip
+        argv = chromium_argv(tmp_path / "p", url)
         with Session(virtual_display="1280x800", launch=argv, ready="Sign up", app_timeout=60,
                      failsafe=False) as s:  # fmt: skip
             s.type("Ada Lovelace", into="Full name")

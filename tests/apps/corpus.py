@@ -143,15 +143,20 @@ def form_server() -> Iterator[str]:
         server.server_close()
 
 
-def chromium_form(tmp: Path) -> Outcome:
-    """A web form in Chromium: labels ABOVE their fields, a select, a checkbox whose text is
-    no <label>; judged by what the local server received."""
+def chromium_argv(profile: Path, url: str) -> list[str]:
+    """Chromium at 0,0 in 1200x760 with its tree exported (root needs --no-sandbox)."""
     from screenagent.desktop import CHROMIUM_FLAGS
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
+    return [chromium, "--no-sandbox", "--no-first-run", f"--user-data-dir={profile}",
+            "--window-position=0,0", "--window-size=1200,760", *CHROMIUM_FLAGS, url]  # fmt: skip
+
+
+def chromium_form(tmp: Path) -> Outcome:
+    """A web form in Chromium: labels ABOVE their fields, a select, a checkbox whose text is
+    no <label>; judged by what the local server received."""
     with form_server() as url:
-        argv = [chromium, "--no-sandbox", "--no-first-run", f"--user-data-dir={tmp / 'profile'}",
-                "--window-position=0,0", "--window-size=1200,760", *CHROMIUM_FLAGS, url]  # fmt: skip
+        argv = chromium_argv(tmp / 'profile', url)
         with Session(virtual_display="1280x800", launch=argv, ready="Sign up", app_timeout=60,
                      failsafe=False) as s:  # fmt: skip
             s.type("Ada Lovelace", into="Full name")

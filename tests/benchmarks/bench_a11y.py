@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from apps.corpus import form_server, private_home  # noqa: E402
+from apps.corpus import chromium_argv, form_server, private_home  # noqa: E402
 
 from screenagent import Session  # noqa: E402
 from screenagent.grounding import Grounder, GroundingError, parse_target  # noqa: E402
@@ -55,16 +55,13 @@ APPS: dict[str, list[str]] = {
 
 @contextmanager
 def app_session(app: str, tmp: Path) -> Iterator[Session]:
-    from screenagent.desktop import CHROMIUM_FLAGS
-
     with form_server() as url:
         argv = [app]
         ready = None
         if app.startswith("chromium"):
             ready = "Inventory" if app == "chromium-long" else "Sign up"
             page = url + ("big" if app == "chromium-long" else "")
-            argv = ["chromium", "--no-sandbox", "--no-first-run", f"--user-data-dir={tmp / 'p'}",
-                    "--window-position=0,0", "--window-size=1200,760", *CHROMIUM_FLAGS, page]  # fmt: skip
+            argv = chromium_argv(tmp / "p", page)
         with Session(virtual_display="1280x800", launch=argv, env=private_home(tmp), failsafe=False,
                      ready=ready, app_timeout=60) as s:  # fmt: skip
             s.wait_settled(5.0, quiet=0.5)
