@@ -5,7 +5,6 @@ the executor, then the wait for the screen to settle."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .actions import Action, Wait, action_to_json
@@ -30,9 +29,6 @@ class LoopSettings:
 
     settle: SettleConfig = field(default_factory=SettleConfig)
     settle_after_wait: bool = False
-    watch: Callable[[Frame], str | None] | None = None
-    """Sees each step's frame before the policy does; a message stops the run there with
-    status ``error_on_screen`` (`screenagent.findings.ErrorWatch`: a new error appeared)."""
 
 
 def actuate(

@@ -13,6 +13,7 @@ from typing import Any
 
 from .act import End, LoopSettings, actuate
 from .actions import Action, Done, action_to_json
+from .checks import VERIFY_ROUNDS, LoopChecks, Verifier
 from .errors import ConfigError, InvalidOutput
 from .executor import Executor
 from .geometry import Frame
@@ -42,8 +43,18 @@ def iter_steps(
     safety: Safety | None = None,
     settings: LoopSettings | None = None,
     clock: Callable[[], float] = time.monotonic,
+    guard: Any = None,
+    verifier: Verifier | None = None,
+    verify_rounds: int = VERIFY_ROUNDS,
 ) -> Generator[StepRecord, None, RunResult]:
     """Run the loop, yielding one record per step; the generator's return value is the result.
+
+    ``guard`` (`screenagent.findings.watch.ErrorGuard`) watches the screen: errors there on
+    the first frame are its baseline, a new one after an action ends the run
+    (``error_on_screen``), and the final screen is watched for its grace period before a
+    ``done``. ``verifier(task, answer, image)`` then checks the final screen (True, False or
+    None: no usable verdict); a "no" goes back to the policy as feedback for the next step,
+    ``verify_rounds`` times, then ends the run as a ``failure``.
 
     Raises UserError subclasses (ConfigError, DisplayError, ...) for problems a person must
     fix, before anything executes where they can be found up front (`Policy.preflight`).
@@ -62,7 +73,11 @@ def iter_steps(
         policy.preflight(frame)
         if log is not None:
             log.set_screen(_screen_info(frame))
+        if guard is not None and not guard.started:
+            guard.start(frame)  # the baseline: errors already on the screen
         fresh = True  # the first frame was captured for preflight; step 1 uses it
+        feedback: tuple[str, ...] = ()  # the final check's "no", for the next step
+        checks = LoopChecks(guard=guard, verifier=verifier, rounds=verify_rounds)
         while True:
             step = len(history) + 1
             spent = _over_budget(limits, step, clock() - started)
@@ -80,17 +95,6 @@ def iter_steps(
                 frame_size=(frame.width, frame.height),
                 timings=Timings(capture=time.perf_counter() - t0),
             )
-            seen = settings.watch(frame) if settings.watch is not None else None
-            if seen:
-                record.errors = [safety.redact(seen)]
-                record.detail = "stopped before deciding: an error appeared on the screen"
-                if log is not None:
-                    record.frame = log.save_frame(step, frame)
-                    log.append(record)
-                history.append(record)
-                yield record
-                result = _result("error_on_screen", history, safety.redact(seen))
-                return result
             try:
                 end = _step(
                     task,
@@ -103,7 +107,9 @@ def iter_steps(
                     log=log,
                     safety=safety,
                     settings=settings,
+                    feedback=feedback,
                 )
+                end, feedback = checks.after(task, record, end, screen=screen, safety=safety, log=log)
             except BaseException as exc:
                 record.errors = record.errors or [safety.redact(f"{type(exc).__name__}: {exc}")]
                 history.append(record)
@@ -161,10 +167,11 @@ def _step(
     log: StepLog | None,
     safety: Safety,
     settings: LoopSettings,
+    feedback: tuple[str, ...] = (),
 ) -> End | None:
     """Fill ``record`` for one step; return (status, message, answer) if the run ends here."""
     step = record.index
-    action, frame = _decide(task, frame, step, history, policy, safety, record)
+    action, frame = _decide(task, frame, step, history, policy, safety, record, feedback)
     # The frame the action refers to: the step's capture, or a newer one the policy waited for.
     t = time.perf_counter()
     if log is not None:
@@ -200,16 +207,17 @@ def _decide(
     policy: Policy,
     safety: Safety,
     record: StepRecord,
+    told: tuple[str, ...] = (),
 ) -> tuple[Action | None, Frame]:
     """Ask the policy until it proposes a valid action or runs out of retries (through the one
     retry helper). Returns the action (None if none was valid) and the frame its coordinates
-    refer to."""
+    refer to. ``told``: feedback the policy gets with its first try (the final check's "no")."""
     tries = 0
 
     def send(feedback: tuple[str, ...]) -> Proposal:
         nonlocal tries
         ctx = StepContext(task=task, frame=frame, step=step, history=tuple(history),
-                          feedback=feedback, attempt=tries)  # fmt: skip
+                          feedback=told + feedback, attempt=tries)  # fmt: skip
         tries += 1
         t = time.perf_counter()
         try:
@@ -266,22 +274,24 @@ def run(
     safety: Safety | None = None,
     settings: LoopSettings | None = None,
     on_step: Callable[[StepRecord], None] | None = None,
+    guard: Any = None,
+    verifier: Verifier | None = None,
 ) -> RunResult:
-    """Run the loop to the end; ``on_step`` sees each record as it is written."""
-    gen = iter_steps(
-        task,
-        screen=screen,
-        policy=policy,
-        executor=executor,
-        log=log,
-        safety=safety,
-        settings=settings,
-    )
+    """Run the loop to the end (`iter_steps`); ``on_step`` sees each record as it is written."""
+    return drive(iter_steps(task, screen=screen, policy=policy, executor=executor, log=log,
+                            safety=safety, settings=settings, guard=guard, verifier=verifier),
+                 on_step)  # fmt: skip
+
+
+def drive(gen: Generator[StepRecord, None, RunResult],
+          on_step: Callable[[StepRecord], None] | None = None) -> RunResult:  # fmt: skip
+    """Run a generator of records to its end; its result. ``on_step`` sees each record."""
     while True:
         try:
             record = next(gen)
         except StopIteration as stop:
-            return stop.value
+            result: RunResult = stop.value
+            return result
         if on_step is not None:
             on_step(record)
 
@@ -306,7 +316,7 @@ class Agent:
 
     def __init__(
         self, *, model: Any = None, planner: Any = None, grounder: Any = None, skills: str = "",
-        safety: Safety | None = None,
+        safety: Safety | None = None, verify: bool = True,
     ) -> None:  # fmt: skip
         if model is not None and planner is not None:
             raise ConfigError("Give `model` (one model does everything) or `planner`, not both.")
@@ -317,6 +327,7 @@ class Agent:
         self.grounder = _as_model(grounder)
         self.skills = skills
         self.safety = safety
+        self.verify = verify
 
     def policy(self) -> Policy | None:
         """The policy that decides (None: the step-follower runs the task's steps)."""
@@ -340,21 +351,30 @@ class Agent:
 
             steps: RunResult = yield from session.iter_parsed(parse_task(task))
             return steps
-        looped: RunResult = yield from iter_steps(
-            task, screen=session.screen, policy=policy, executor=session.executor,
-            log=session.log, safety=safety, settings=session.settings,
-        )  # fmt: skip
+        looped: RunResult = yield from session.iter_policy(task, policy, verifier=self.verifier(),
+                                                          safety=safety)  # fmt: skip
         return looped
+
+    def verifier(self) -> Verifier | None:
+        """The final check of a model's run (``verify``): the model that decides (the planner
+        in composed mode) answers whether the final screenshot shows the task done."""
+        judge = self.model or self.planner
+        if not self.verify or judge is None:
+            return None
+        return task_verifier(judge.backend)
+
 
     def run(self, task: str, *, session: Any) -> RunResult:
         """Run the task on ``session`` to the end; returns how it ended."""
-        gen = self.iter(task, session=session)
-        while True:
-            try:
-                next(gen)
-            except StopIteration as stop:
-                result: RunResult = stop.value
-                return result
+        return drive(self.iter(task, session=session))
+
+
+def task_verifier(backend: Any) -> Verifier:
+    """The final check of a model's run, asked of ``backend`` (`VLMJudge.task_done`)."""
+    from .testing.judge import VLMJudge
+
+    task_done: Verifier = VLMJudge(backend).task_done
+    return task_done
 
 
 def _as_model(value: Any, *, family_required: bool = True) -> Any:

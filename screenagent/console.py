@@ -76,7 +76,7 @@ class Progress:
         line.append(f"{step_summary(record):<56} ")
         line.append(record.status, style=_STYLE.get(record.status, ""))
         verified = record.step.verified if record.step is not None else None
-        if verified and record.status in ("checked", "failed", "error"):
+        if verified and record.status in ("checked", "failed", "error", "done"):
             line.append(f" [{verified}]", style="green" if verified == "confirmed" else "yellow")
         if where:
             line.append(f" {where}", style="dim")

@@ -72,6 +72,11 @@ class Session(StepMethods):
         runs_root: Write the step log to a new timestamped folder of this one.
         on_record: Sees each step-log record as it is written.
         failsafe: pyautogui's fail-safe (moving the pointer into a corner stops it).
+        tree: Use the accessibility tree where there is one (grounding, error reading).
+        allow_errors: A new error on the screen is a warning in the log, not a failure.
+        error_grace: Seconds the final screen is watched for a late error (default 2, or
+            ``$SCREENAGENT_ERROR_GRACE``).
+        verify: Read effects back (typed text, toggled states); False trusts the actions.
     """
 
     def __init__(
@@ -101,6 +106,7 @@ class Session(StepMethods):
         tree: bool = True,
         allow_errors: bool = False,
         error_grace: float | None = None,
+        verify: bool = True,
     ) -> None:
         if display is not None and virtual_display is not None:
             raise ConfigError("Give `display` (attach) or `virtual_display` (own one), not both.")
@@ -124,6 +130,7 @@ class Session(StepMethods):
         self.failsafe = failsafe
         self.use_tree = tree
         self.allow_errors = allow_errors
+        self.verify = verify
         if error_grace is None:
             from .findings.watch import default_grace
 
@@ -328,16 +335,37 @@ class Session(StepMethods):
             log=log, settings=self.settings, timeouts=self.timeouts, cache=self.cache,
             model=model.grounder() if model is not None and model.dialect is not None else None,
             judge=model.judge() if model is not None else None,
-            on_record=self.on_record, display=self.display,
+            on_record=self.on_record, display=self.display, verify=self.verify,
         )  # fmt: skip
-        if watch and not self.dry_run:
-            from .findings.watch import ErrorGuard
-
-            # --allow-errors: still watched, written to the log as warnings, never a failure
-            runner.errors = ErrorGuard(display=self.display, reader=runner.error_reader(),
-                                       tree=self.tree_reader, grace=self.error_grace,
-                                       fail=not self.allow_errors)  # fmt: skip
+        if watch:
+            runner.errors = self.error_guard(runner.error_reader())
         return runner
+
+    def error_guard(self, reader: Any = None) -> Any:
+        """A new `ErrorGuard` for a run on this session (None on a dry run: nothing happens to
+        watch). With ``allow_errors`` it still watches, and new errors become warnings in the
+        log, never a failure."""
+        if self.dry_run:
+            return None
+        from .findings import ErrorReader
+        from .findings.watch import ErrorGuard
+
+        return ErrorGuard(display=self.display, reader=reader or ErrorReader(self.grounder.ocr),
+                          tree=self.tree_reader, grace=self.error_grace,
+                          fail=not self.allow_errors)  # fmt: skip
+
+    def iter_policy(self, task: str, policy: Any, *, verifier: Any = None,
+                    safety: Safety | None = None) -> Generator[StepRecord, None, RunResult]:  # fmt: skip
+        """A policy (a model deciding each action) runs ``task`` on this session, with the
+        error guard and, when given, the final check (`screenagent.agent.iter_steps`)."""
+        from .agent import iter_steps
+
+        looped: RunResult = yield from iter_steps(
+            task, screen=self.screen, policy=policy, executor=self.executor, log=self.log,
+            safety=safety or self.safety, settings=self.settings, guard=self.error_guard(),
+            verifier=verifier,
+        )  # fmt: skip
+        return looped
 
     @property
     def runner(self) -> StepRunner:

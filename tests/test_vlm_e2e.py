@@ -20,6 +20,8 @@ pytest.importorskip("transformers")
 pytest.importorskip("torch")
 
 TASK = "click Submit"
+SAYS_DONE = "send the form as Ada"
+VERDICT_NO = '{"pass": false, "reason": "the Name field is empty and no reply is shown"}'
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +62,18 @@ def tiny_model(
         get_dialect("ui-tars-1.5").next_action_prompt(TASK, "", (mw, mh)).user + "\n\n" + context
     )
     answer = f"Thought: the Submit button sends the form\nAction: click(start_box='<|box_start|>({mx},{my})<|box_end|>')"
-    folder = build_tiny_qwen25vl(tmp / "model", [prompt, answer], max_pixels=max_pixels)
+    # a second task the model wrongly says it has finished, and its own final check saying no
+    from screenagent.testing.judge import TASK_SYSTEM, task_prompt
+
+    context2, _ = prompt_context(SAYS_DONE, list(load_skills([BUNDLED_DIR]).values()))
+    prompt2 = get_dialect("ui-tars-1.5").next_action_prompt(SAYS_DONE, "", (mw, mh)).user + "\n\n" + context2
+    answer2 = "Thought: the form is sent\nAction: finished(content='sent')"
+    verdict = task_prompt(SAYS_DONE, "sent")
+    more = [(None, prompt2, answer2), (TASK_SYSTEM, verdict, VERDICT_NO)]
+    corpus = [prompt, answer, prompt2, answer2, TASK_SYSTEM, verdict, VERDICT_NO]
+    folder = build_tiny_qwen25vl(tmp / "model", corpus, max_pixels=max_pixels)
     folder.joinpath("prompt.txt").write_text(prompt)
-    loss = overfit(folder, shot, prompt, answer)
+    loss = overfit(folder, shot, prompt, answer, more=more)
     assert loss < 0.05, f"the tiny model did not learn its answer (loss {loss:.3f})"
     yield folder, submit
 
@@ -109,8 +120,8 @@ def test_run_with_the_model_clicks_the_real_button(
     proc = cli("run", TASK, "--model", f"hf:{folder}", "--family", "ui-tars-1.5", "--max-steps", "1",
                "--min-pixels", "3136", "--max-pixels", str(28 * 28 * 64),
                "--run-dir", str(run_dir), env=dict(xdisplay.env), timeout=300)  # fmt: skip
-    assert proc.returncode == 1, proc.stderr  # one step allowed, no "finished": max_steps
-    assert "result: max_steps after 1 step" in proc.stderr
+    assert proc.returncode == 1, proc.stderr  # the app's own error dialog ends the run
+    assert "result: error_on_screen after 1 step" in proc.stderr and "Name is required" in proc.stderr
     state = demo_app.wait_for(lambda s: s["dialog"])
     assert state["dialog"]["message"] == "Name is required."  # the Submit button was pressed
     assert any(c["widget"] == "submit" for c in state["clicks"])
@@ -228,7 +239,7 @@ def test_a_skill_body_reaches_the_models_prompt(
     # one step allowed: the run ends by the model (success), the budget or an unusable answer;
     # never by a crash, and the exit code says which
     status = run.meta.result.status
-    assert status in ("success", "max_steps", "invalid"), (status, proc.stderr)
+    assert status in ("success", "max_steps", "invalid", "error_on_screen"), (status, proc.stderr)
     assert proc.returncode == (0 if status == "success" else 1) and "Traceback" not in proc.stderr
     assert run.meta.settings["skills_in_prompt"] == ["fill-field"]
     prompt = run.steps[0].attempts[0].meta["prompt"]
@@ -237,3 +248,33 @@ def test_a_skill_body_reaches_the_models_prompt(
         and "Click inside the input box next to the label" in prompt
     )
     assert "- save-as: Save the current document" in prompt  # the catalogue of all skills
+
+
+def test_a_model_that_says_done_too_early_is_not_a_success(
+    tiny_model: tuple[Path, list[int]], demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    """``--verify`` (on by default with --model): the model answers ``finished`` on the untouched
+    form, its own final check on the final screenshot says no (trained on the verdict prompt of
+    screenagent.testing.judge), and the run does not end ``success``; the app received nothing."""
+    folder, _ = tiny_model
+    settle_screen(xdisplay)
+    run_dir = tmp_path / "run"
+    proc = cli("run", SAYS_DONE, "--model", f"hf:{folder}", "--family", "ui-tars-1.5", "--max-steps", "2",
+               "--min-pixels", "3136", "--max-pixels", str(28 * 28 * 64), "--retries", "0",
+               "--run-dir", str(run_dir), env=dict(xdisplay.env), timeout=300)  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    run = load_run(run_dir)
+    assert run.meta.result.status != "success" and run.meta.settings["verify"] is True
+    first = run.steps[0]
+    assert first.status == "done" and first.step is not None and first.step.verified == "diverged"
+    assert first.step.reason == "the Name field is empty and no reply is shown"
+    assert "the final check says the task is not done" in first.errors[0]
+    state = demo_app.state()
+    assert not state["submitted"] and not state["clicks"]  # the app saw nothing happen
+
+    # --no-verify: the model's word is taken (the old behaviour, now opt-in)
+    trusted = tmp_path / "trusted"
+    proc = cli("run", SAYS_DONE, "--model", f"hf:{folder}", "--family", "ui-tars-1.5", "--max-steps", "2",
+               "--min-pixels", "3136", "--max-pixels", str(28 * 28 * 64), "--no-verify",
+               "--run-dir", str(trusted), env=dict(xdisplay.env), timeout=300)  # fmt: skip
+    assert proc.returncode == 0 and load_run(trusted).meta.result.status == "success", proc.stderr

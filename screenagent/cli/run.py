@@ -93,6 +93,10 @@ def run_options(p: argparse.ArgumentParser, *, timeout_help: str) -> None:
         "there at the start do not count)",
     )  # fmt: skip
     errors.add_argument("--stop-on-error", action="store_true", help=argparse.SUPPRESS)  # now the default
+    p.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
+                   help="check effects (default on): steps read back what they typed and toggled; "
+                   "with --model/--planner the model is also shown the final screen and asked "
+                   "whether the task is done, and a 'no' goes back to it as feedback")  # fmt: skip
     p.add_argument("--error-grace", type=float, default=None, metavar="S",
                    help="seconds the final screen is watched for a late error before success "
                    "(2, or $SCREENAGENT_ERROR_GRACE)")  # fmt: skip
@@ -186,8 +190,10 @@ def _execute(
     log, progress, report. Steps run through the session's step runner; a policy
     (``make_policy(screen)``, built once the screen exists) through the agent loop."""
     from ..act import LoopSettings
-    from ..agent import run
+    from ..agent import drive, task_verifier
     from ..console import Progress
+    from ..policies.planner import PlannerPolicy
+    from ..policies.vlm import VLMPolicy
     from ..safety import Limits, Safety, TerminalConfirm
     from ..screen import SettleConfig
     from ..session import Session
@@ -216,7 +222,7 @@ def _execute(
         app_timeout=20.0, monitor=args.monitor, region=region,
         dry_run=args.dry_run, safety=safety, settle_cap=args.settle_cap,
         timeouts=Timeouts(action=t, expect=t, wait=t, optional=min(t, 2.0)), on_record=progress.step,
-        allow_errors=args.allow_errors, error_grace=args.error_grace,
+        allow_errors=args.allow_errors, error_grace=args.error_grace, verify=args.verify,
     )  # fmt: skip
     log = None
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -231,28 +237,22 @@ def _execute(
             log = session.begin(
                 task, run_dir=args.run_dir, runs_root=args.runs_root, policy=policy.name if policy else "steps",
                 settings={
-                    **settings, "dry_run": args.dry_run, "allow_errors": args.allow_errors, "max_steps": args.max_steps,
+                    **settings, "dry_run": args.dry_run, "allow_errors": args.allow_errors, "verify": args.verify, "max_steps": args.max_steps,
                     "max_seconds": args.max_seconds, "retries": args.retries, "monitor": args.monitor,
                     "region": args.region, "virtual_display": args.virtual_display, "display": display,
                     "launch": args.launch, "confirm": args.confirm,
                 },
             )  # fmt: skip
             progress.started(log.path)
-            watch = None
-            if policy is not None and not args.allow_errors and not args.dry_run:
-                from ..findings import ErrorWatch
-
-                watch = ErrorWatch(display=display, screen=session.screen)
-            loop = LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap), watch=watch)
-            session.settings = loop
+            session.settings = LoopSettings(settle=SettleConfig(cap_seconds=args.settle_cap))
             if policy is None:
                 result = session.run_parsed(steps or [])
                 session.end(result)
             else:
-                result = run(
-                    task, screen=session.screen, policy=policy, executor=session.executor, log=log,
-                    safety=safety, settings=loop, on_step=progress.step,
-                )  # fmt: skip
+                verifier = None
+                if args.verify and isinstance(policy, VLMPolicy | PlannerPolicy):
+                    verifier = task_verifier(policy.backend)
+                result = drive(session.iter_policy(task, policy, verifier=verifier), progress.step)
     except KeyboardInterrupt:
         progress.stopped("interrupted; the log is closed.", log.path if log else None)
         return 1

@@ -50,6 +50,8 @@ def add_test_command(sub: Any) -> None:
     p.add_argument("--error-grace", type=float, default=None, metavar="S",
                    help="seconds the final screen of a passing test is watched for a late error "
                    "(2, or $SCREENAGENT_ERROR_GRACE)")
+    p.add_argument("--verify", action=argparse.BooleanOptionalAction, default=True,
+                   help="read back what steps typed and toggled (default on)")  # fmt: skip
     p.add_argument("--timeout-scale", type=positive_float, default=1.0, metavar="X",
                    help="multiply every timeout (slow machines: 2)")  # fmt: skip
     p.add_argument(
@@ -117,7 +119,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         report_dir=args.report.resolve(), retries=args.retries, timeout_scale=args.timeout_scale,
         tags=args.tag, workers=args.workers, cache_mode=args.cache, cache_path=cache_path.resolve(),
         model=model, limits=Limits(max_steps=args.max_steps, max_seconds=args.max_seconds),
-        allow_errors=args.allow_errors, error_grace=args.error_grace,
+        allow_errors=args.allow_errors, error_grace=args.error_grace, verify=args.verify,
     )  # fmt: skip
     results = run_tests(files, opts)
     if not results:

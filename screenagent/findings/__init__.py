@@ -25,7 +25,6 @@ pixels).
 from .model import Finding, Kind, Severity, classify, normalize_ws, split_label
 from .reader import (
     ErrorReader,
-    ErrorWatch,
     ScreenWindow,
     frame_windows,
     read_errors,
@@ -37,7 +36,6 @@ from .vlm import VLM_SYSTEM, VLMErrorReader, VLMFindings, _to_frame
 __all__ = [
     "VLM_SYSTEM",
     "ErrorReader",
-    "ErrorWatch",
     "Finding",
     "Kind",
     "ScreenWindow",

@@ -1,6 +1,5 @@
-"""The embedded reader: windows, OCR and layout into findings, with no weights; the live
-screen, and the watch that model policies' runs use (`ErrorWatch`; step runs use
-`screenagent.findings.watch.ErrorGuard`)."""
+"""The embedded reader: windows, OCR and layout into findings, with no weights, and the live
+screen (runs watch it through `screenagent.findings.watch.ErrorGuard`)."""
 
 from __future__ import annotations
 
@@ -30,7 +29,7 @@ from .layout import (
     segments,
     text_key,
 )
-from .model import Finding, classify, normalize_ws, split_label
+from .model import Finding, classify, split_label
 from .terminal import _error_runs, _tracebacks
 
 # --- windows -----------------------------------------------------------------------------------
@@ -332,52 +331,6 @@ def read_frame(frame: Any, *, display: str | None, reader: Any = None,
 
         found = refine_with_tree(found, tree.view(frame.image))
     return found
-
-
-class ErrorWatch:
-    """For a model policy's run (on unless ``--allow-errors``): called with each step's
-    frame, it answers a message once an error is on the screen that was not there on the first
-    frame (an error dialog the run was started to deal with does not stop it)."""
-
-    def __init__(
-        self, *, display: str | None, screen: Any = None, reader: Any = None, warnings: bool = False
-    ) -> None:
-        self.display = display
-        self.screen = screen
-        """When given, a new error is confirmed on a frame captured after the screen settles
-        (a dialog is mapped a moment before it paints its text)."""
-        self.reader = reader or _default_reader()
-        self.warnings = warnings
-        self.baseline: set[tuple[str, str, str]] | None = None
-        self.findings: list[Finding] = []
-
-    @staticmethod
-    def _key(f: Finding) -> tuple[str, str, str]:
-        return f.kind, normalize_ws(f.title or ""), normalize_ws(f.message)
-
-    def _read(self, frame: Any) -> list[Finding]:
-        return [
-            f for f in read_frame(frame, display=self.display, reader=self.reader)
-            if self.warnings or f.severity == "error"
-        ]  # fmt: skip
-
-    def __call__(self, frame: Any) -> str | None:
-        found = self._read(frame)
-        if self.baseline is None:
-            self.baseline = {self._key(f) for f in found}
-            return None
-        new = [f for f in found if self._key(f) not in self.baseline]
-        if new and self.screen is not None:
-            from ..screen import SettleConfig, wait_until_settled
-
-            settled = wait_until_settled(
-                self.screen, config=SettleConfig(quiet_seconds=0.3, cap_seconds=3.0)
-            )
-            new = [f for f in self._read(settled.last) if self._key(f) not in self.baseline]
-        self.findings = new
-        if not new:
-            return None
-        return "an error appeared on the screen: " + "; ".join(f.one_line() for f in new)
 
 
 def read_screen(

@@ -45,6 +45,8 @@ def default_grace() -> float:
 
 FULL_READ_ABOVE = 0.6
 """When more than this share of the frame's rows changed, read the whole frame."""
+CONFIRM_AFTER = 0.5
+"""Seconds before a new error on the screen is read again to confirm it."""
 BAND_MARGIN = 24
 """Pixels added above and below the changed rows (a line half inside the change is whole)."""
 
@@ -68,6 +70,20 @@ def _same(a: Finding, b: Finding) -> bool:
     if ma and mb:
         return similarity(ma, mb) >= 0.85
     return a.kind == b.kind and similarity(ta, tb) >= 0.85 and not (ma or mb)
+
+
+def _still_shown(f: Finding, lines: Sequence[OcrLine]) -> bool:
+    """Whether the start of the finding's message is still among the lines (an error dialog
+    that turned out to be a file chooser is still there; a banner that went is not)."""
+    head = normalize(f.message)[:30]
+    if not head:
+        return False
+    for line in lines:
+        text = normalize(line.text)
+        starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == " "]
+        if any(similarity(head, text[i : i + len(head)]) >= 0.9 for i in starts):
+            return True
+    return False
 
 
 @dataclass
@@ -106,6 +122,7 @@ class ErrorGuard:
     allowed: list[str] = field(default_factory=list)
     stats: WatchStats = field(default_factory=WatchStats)
     started: bool = False
+    flickers: list[tuple[Finding, Any]] = field(default_factory=list)
     _image: Image.Image | None = None
     _lines: list[OcrLine] = field(default_factory=list)
     _found: list[Finding] = field(default_factory=list)
@@ -197,6 +214,29 @@ class ErrorGuard:
         new = self._new(self.read(frame))
         self.stats.seconds += time.perf_counter() - start
         return new
+
+    def after_action(self, screen: Any, *, confirm_after: float = CONFIRM_AFTER) -> tuple[list[Finding], Any]:
+        """The new errors on the screen after an action, and the frame they are on. A new
+        error is confirmed on a frame read afresh ``confirm_after`` seconds later (no reuse of
+        lines, findings or tree views): a dialog is painted before its tree node exists, a
+        banner fades in (half-read text)."""
+        frame = screen.capture()
+        new = self.check(frame)
+        if new:
+            first, seen_on = new, frame
+            time.sleep(confirm_after)
+            self.forget()
+            frame = screen.capture()
+            new = self.check(frame)
+            if not new:  # gone: a banner that flashed by, unless its text is still there
+                self.flickers += [(f, seen_on) for f in first if not _still_shown(f, self._lines)]
+        return new, frame
+
+    def take_flickers(self) -> list[tuple[Finding, Any]]:
+        """Errors that showed after an action and were gone half a second later (a banner that
+        flashed by), with the frame each was seen on; the caller records them as warnings."""
+        flickers, self.flickers = self.flickers, []
+        return flickers
 
     def final(self, screen: Any, grace: float | None = None, *, poll: float = 0.25) -> tuple[list[Finding], Any]:
         """Watch the screen for ``grace`` seconds (default: the guard's); the new errors that

@@ -108,6 +108,11 @@ class PlannerPolicy:
         self.screen_text = screen_text if screen_text is not None else hasattr(grounder, "read")
         self._pending: deque[dict[str, Any]] = deque()
 
+    @property
+    def backend(self) -> Backend:
+        """The planning model's backend (it also answers the final check, ``--verify``)."""
+        return self.planner
+
     def preflight(self, frame: Any) -> None:
         return None
 

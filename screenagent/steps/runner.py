@@ -45,8 +45,6 @@ BEFORE_ACTION_SETTLE = SettleConfig(quiet_seconds=0.06, cap_seconds=2.0)
 POLL_DELAYS = (0.25, 0.5, 1.0, 2.0)
 """Seconds between looks while an assertion polls (the last repeats): grounding costs."""
 WAIT_POLL = 0.1
-CONFIRM_ERROR_AFTER = 0.5
-"""Seconds before a new error on the screen is read again to confirm it."""
 """Seconds between looks while an action waits for its target."""
 
 
@@ -152,7 +150,6 @@ class StepRunner:
                         verb=step.verb, phase=self.phase, line=step.line or None,
                         target=next(iter(step.targets()), None))  # fmt: skip
         self.steps.append(info)
-        self._watch(info)
         if self.errors is not None and not self.errors.started:
             self.errors.start(self.screen.capture())  # the baseline: errors already there
         if expecting and self.errors is not None:
@@ -180,15 +177,15 @@ class StepRunner:
 
     def _errors_after(self, info: StepInfo) -> None:
         """After a step that acted: a new error on the screen fails it and stops the run."""
+        from ..checks import flicker_warning
         from ..findings.watch import describe
 
-        frame = self.screen.capture()
-        new = self.errors.check(frame)
-        if new:  # confirm on a later frame, read afresh: a dialog is painted before its tree
-            time.sleep(CONFIRM_ERROR_AFTER)  # node exists, a banner fades in (half-read text)
-            self.errors.forget()
-            frame = self.screen.capture()
-            new = self.errors.check(frame)
+        new, frame = self.errors.after_action(self.screen)
+        for finding, seen_on in self.errors.take_flickers():
+            record = self._record(seen_on, info, status="checked")
+            record.step = info
+            record.warnings = [self.safety.redact(flicker_warning(finding, record.frame))]
+            self._write(record)
         if not new:
             return
         seen = self.safety.redact(f"an error appeared on the screen after this step: {describe(new)}")
@@ -236,22 +233,6 @@ class StepRunner:
         record.errors = [message]
         self._write(record)
         raise RunStopped("error_on_screen", message)
-
-    def _watch(self, info: StepInfo) -> None:
-        """The loop's error watch (``LoopSettings.watch``), before each step: a new error on
-        the screen ends the run with status ``error_on_screen``."""
-        if self.settings.watch is None:
-            return
-        frame = self.screen.capture()
-        seen = self.settings.watch(frame)
-        if seen:
-            record = self._record(frame, info, status="error")
-            record.step = info
-            record.errors = [self.safety.redact(seen)]
-            record.detail = "stopped before the step: an error appeared on the screen"
-            info.result, info.message = "failed", seen
-            self._write(record)
-            raise RunStopped("error_on_screen", self.safety.redact(seen))
 
     # -- records -------------------------------------------------------------------------------
 

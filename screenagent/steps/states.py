@@ -116,6 +116,8 @@ def _read_back(r: StepRunner, step: m.TypeStep, info: StepInfo, cleared: bool) -
         ok = (got == want if cleared and g.value is not None else want in got) or (
             g.value is None and normalize(want) in normalize(got)  # OCR: case/punctuation slips
         ) or (step.secret and bool(got))
+        if not ok and g.value is None and _shows_the_end(want, got):
+            ok, info.note = True, f"the field shows the end of the text: {got!r}"
         if ok:
             info.verified = "confirmed"
             if box is not None:
@@ -125,6 +127,15 @@ def _read_back(r: StepRunner, step: m.TypeStep, info: StepInfo, cleared: bool) -
             info.verified = "diverged"
             return shown
         time.sleep(0.2)
+
+
+def _shows_the_end(want: str, got: str, least: int = 8) -> bool:
+    """OCR of a field too narrow for the text: it scrolled to the caret and shows the end
+    (its first glyph may be cut in half, so up to two leading characters may be misread)."""
+    from ..grounding.text import normalize
+
+    w, g = normalize(want), normalize(got)
+    return any(len(g) - cut >= min(least, len(w)) and w.endswith(g[cut:]) for cut in (0, 1, 2))
 
 
 def _typed_here(r: StepRunner, g: Grounding) -> str | None:

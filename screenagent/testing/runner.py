@@ -49,6 +49,8 @@ class RunOptions:
     error_grace: float | None = None
     """Seconds the final screen of a passing test is watched for a late error (None: the
     default, `screenagent.findings.watch.default_grace`)."""
+    verify: bool = True
+    """Read back what steps typed and toggled (``--no-verify``: trust the actions)."""
 
 
 @dataclass
@@ -104,6 +106,7 @@ def session(tf: TestFile, opts: RunOptions, cache: GroundingCache | None) -> Ite
         cwd=tf.base_dir, env=app.env if app else None, timeouts=timeouts.scaled(scale),
         model=model, cache=cache, failsafe=False, safety=Safety.build(limits=opts.limits),
         allow_errors=opts.allow_errors or tf.allow_errors, error_grace=opts.error_grace,
+        verify=opts.verify,
     )  # fmt: skip
     with s:
         yield s
