@@ -245,3 +245,30 @@ def test_unparseable_steps_are_quoted_and_point_to_a_model() -> None:
     assert "`model`" in msg and "Nothing was executed" in msg  # the CLI says --model
     with pytest.raises(ConfigError, match="unknown key 'hyperdrive'"):
         parse_task("press ctrl+hyperdrive")
+
+
+def test_the_second_look_reads_only_around_close_candidates() -> None:
+    """A target the first look read almost ("Submlt"): the enlarged second look reads only a
+    band around it, not the whole screen, and the grounding says why it ran. Nothing close:
+    the whole screen, also said."""
+
+    class Enlarged(FixedOcr):
+        def __init__(self) -> None:
+            super().__init__([line("Cancel", 20, 200), line("Submlt", 300, 200)])
+            self.seen: list[tuple[tuple[int, int], float]] = []
+
+        def read(self, image: Image.Image, *, scale: float = 1.0) -> list[OcrLine]:
+            self.seen.append((image.size, scale))
+            if scale == 1.0:
+                return self.lines
+            return [line("Submit", 300, 20)]  # in the band's own pixels (it starts at y=180)
+
+    ocr = Enlarged()
+    g = Grounder(ocr, second_look=2.0)
+    found = g.locate("Submit", IMAGE)
+    assert found.text == "Submit" and found.box.y1 == 200  # mapped back to the frame
+    assert ocr.seen[-1] == ((800, 60), 2.0)  # one line above and below the close candidate
+    assert any("second look at 2x over 60 rows around the close candidates 'Submlt'" in n for n in found.notes)
+    with pytest.raises(TargetNotFound, match="second look at 2x over the whole screen"):
+        g.locate("Preferences", IMAGE)
+    assert ((800, 400), 2.0) in ocr.seen

@@ -3,10 +3,9 @@
 - ``start(frame)``: what is on the screen when the run starts is the baseline (a run started
   to deal with an error dialog is not stopped by it);
 - ``check(frame)`` after each action: the findings that are new. A frame identical to the last
-  one checked costs a comparison; otherwise only the band of rows that changed is read again
-  with OCR (whole-width, so text lines stay whole) and the lines outside it are reused, unless
-  most of the frame changed (then a full read, shared with the grounder's OCR cache); a frame
-  the grounder (or a read-back) already read costs nothing;
+  one checked costs a comparison; a frame the grounder (or a read-back) already read costs
+  nothing; a new one is read through the grounder's OCR cache (text detection over the frame,
+  recognition only of line crops not seen before), and the grounder then finds it read;
 - ``allow(text)``: an error the steps expect (``expect_error``) is no failure from then on;
 - ``final(screen)``: before a run is called a success, the final screen is watched for a grace
   period, since apps report failures late (featherpad's "Cannot be saved!" banner appears after
@@ -24,11 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from PIL import Image, ImageChops
+from PIL import Image
 
 from ..grounding.text import normalize, similarity
 from ..ocr import OcrLine
-from .layout import _shift
 from .model import Finding
 from .reader import _default_reader, frame_windows
 
@@ -43,23 +41,8 @@ def default_grace() -> float:
         return 2.0
 
 
-FULL_READ_ABOVE = 0.6
-"""When more than this share of the frame's rows changed, read the whole frame."""
 CONFIRM_AFTER = 0.5
 """Seconds before a new error on the screen is read again to confirm it."""
-BAND_MARGIN = 24
-"""Pixels added above and below the changed rows (a line half inside the change is whole)."""
-
-
-def changed_rows(a: Image.Image, b: Image.Image, tolerance: int = 8) -> tuple[int, int] | None:
-    """The first and last row (exclusive) where two same-sized frames differ; None if equal."""
-    if a.size != b.size:
-        return 0, b.height
-    if a.tobytes() == b.tobytes():
-        return None
-    diff = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).convert("L")
-    box = diff.point(lambda v: 255 if v > tolerance else 0).getbbox()
-    return None if box is None else (box[1], box[3])
 
 
 def _same(a: Finding, b: Finding) -> bool:
@@ -92,7 +75,6 @@ class WatchStats:
 
     checks: int = 0
     unchanged: int = 0
-    band_reads: int = 0
     full_reads: int = 0
     shared_reads: int = 0
     seconds: float = 0.0
@@ -133,26 +115,16 @@ class ErrorGuard:
     # -- reading ---------------------------------------------------------------------------
 
     def _read_lines(self, image: Image.Image) -> list[OcrLine]:
-        """OCR lines of the frame: reused outside the rows that changed since the last read."""
+        """OCR lines of the frame, through the grounder's OCR cache (a frame the grounder or a
+        read-back has read costs nothing; a new one is detected whole, and only the lines whose
+        pixels are new are recognised: `screenagent.ocr.RapidOcrEngine`)."""
         ocr = self.reader.ocr
-        rows = changed_rows(self._image, image) if self._image is not None else (0, image.height)
-        if rows is None:
-            return self._lines
         known = ocr.peek(image) if hasattr(ocr, "peek") else None
-        if known is not None:  # the grounder (or a read-back) has read this frame already
+        if known is not None:
             self.stats.shared_reads += 1
             return list(known)
-        top, bottom = max(0, rows[0] - BAND_MARGIN), min(image.height, rows[1] + BAND_MARGIN)
-        if self._image is None or (bottom - top) > FULL_READ_ABOVE * image.height:
-            self.stats.full_reads += 1
-            return list(ocr.read(image))
-        self.stats.band_reads += 1
-        band = image.crop((0, top, image.width, bottom))
-        fresh = [_shift(line, 0, top) for line in ocr.read(band)]
-        kept = [line for line in self._lines if line.box.y2 <= top or line.box.y1 >= bottom]
-        # (not handed to the grounder: composed lines can differ from a full read by a pixel,
-        # and grounding must not depend on what the watch happened to read; issue 17)
-        return sorted(kept + fresh, key=lambda line: (line.box.y1, line.box.x1))
+        self.stats.full_reads += 1
+        return list(ocr.read(image))
 
     def read(self, frame: Any) -> list[Finding]:
         """Every error (and warning, with ``warnings``) on the frame."""

@@ -25,6 +25,15 @@ from .roles import tree_candidates
 from .targets import parse_target
 from .text import _line_candidates, _near_misses, _sub_box, reading_order
 
+CLOSE = 0.5
+"""A candidate this good, not good enough (0.9), is where a second, enlarged look reads."""
+
+
+def _moved(line: OcrLine, dy: int) -> OcrLine:
+    from ..findings.layout import _shift
+
+    return _shift(line, 0, dy)
+
 
 class Grounder:
     """Resolves targets on an image: the accessibility tree first (when a `TreeReader` is
@@ -54,6 +63,8 @@ class Grounder:
         self.ocr = ocr if ocr is not None else CachedOcr(RapidOcrEngine())
         self.tree = tree
         self.second_look = second_look
+        self.second_looked: str | None = None
+        """Why the last lookup read the screen a second time, enlarged (None: it did not)."""
         self.base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
         self.fuzzy_min = fuzzy_min
         self.image_threshold = image_threshold
@@ -81,6 +92,8 @@ class Grounder:
                 if point is not None:
                     x, y = point
                     notes.append(f"aimed at the field beside the label, at ({x}, {y})")
+        if self.second_looked:
+            notes.append(self.second_looked)
         return Grounding(
             target=str(t),
             x=x,
@@ -220,16 +233,42 @@ class Grounder:
         """Candidates inside the target's region; when the first look finds nothing close,
         a second look at the screen enlarged ``second_look`` times (short words on buttons,
         like "OK", are easy to miss at 1x on a busy screen)."""
+        self.second_looked = None
         found = self.candidates(t, image)
         if t.region is not None:
             found = [c for c in found if t.region.contains_point(*c.point)]
         if t.kind != "image" and self.second_look > 1 and not any(c.score >= 0.9 for c in found):
-            more = self.candidates(t, image, scale=self.second_look)
+            more = self._second_look(t, image, found)
             if t.region is not None:
                 more = [c for c in more if t.region.contains_point(*c.point)]
             if more and (not found or more[0].score > found[0].score):
                 found = more
         return found
+
+    def _second_look(self, t: Target, image: Image.Image, found: list[Candidate]) -> list[Candidate]:
+        """Read again enlarged: only around the candidates that came close (a band the width
+        of the frame, a line above and below each), or the whole frame when none did. Says
+        why in ``second_looked`` (the step record's grounding notes)."""
+        close = [c.box for c in found if c.score >= CLOSE]
+        k = self.second_look
+        if not close:
+            self.second_looked = f"a second look at {k:g}x over the whole screen: nothing came close at 1x"
+            return self.candidates(t, image, scale=k)
+        bands: list[tuple[int, int]] = []
+        for b in sorted(close, key=lambda b: b.y1):
+            top, bottom = max(0, b.y1 - b.height), min(image.height, b.y2 + b.height)
+            if bands and top <= bands[-1][1]:
+                bands[-1] = (bands[-1][0], max(bands[-1][1], bottom))
+            else:
+                bands.append((top, bottom))
+        more: list[Candidate] = []
+        for top, bottom in bands:
+            for line in self.ocr.read(image.crop((0, top, image.width, bottom)), scale=k):
+                more += _line_candidates(t.value, _moved(line, top), self.fuzzy_min)
+        best = ", ".join(f"{c.text!r} ({c.score:.2f})" for c in found[:3] if c.score >= CLOSE)
+        self.second_looked = (f"a second look at {k:g}x over {sum(b - a for a, b in bands)} rows around "
+                              f"the close candidates {best}")  # fmt: skip
+        return sorted(more, key=lambda c: -c.score)
 
     def _by_relation(self, t: Target, found: list[Candidate], anchor: Candidate) -> Candidate:
         a = anchor.box
@@ -294,8 +333,9 @@ class Grounder:
             )
         near = _near_misses(t.value, lines)
         listing = "; ".join(c.describe() for c in near)
+        looked = f" ({self.second_looked}: not there either)" if self.second_looked else ""
         return TargetNotFound(
-            f"No text matching {t.value!r}{where} on the screen. Closest: {listing}.",
+            f"No text matching {t.value!r}{where} on the screen. Closest: {listing}.{looked}",
             target=t.raw,
             candidates=near,
         )

@@ -9,7 +9,9 @@ from __future__ import annotations
 import http.server
 import shutil
 import subprocess
+import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,8 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from PIL import Image
+
 from screenagent import Session as _Session
 
+_ROOT = Path(__file__).resolve().parents[2]
 SESSION_OPTIONS: dict[str, object] = {}
 """Options every task's Session gets (the benchmark sets ``tree=False`` for its OCR column)."""
 
@@ -211,3 +216,53 @@ TASKS: dict[str, tuple[str, Callable[[Path], Outcome]]] = {
     "tk-demo-form": ("python3", demo_app_form),
 }
 """Task name -> (the program it needs, the task)."""
+
+
+# -- frames for OCR: sequences recorded live ------------------------------------------------------
+
+
+def _frames_of_the_demo(tmp: Path) -> list[Image.Image]:
+    frames = []
+    demo = [sys.executable, str(_ROOT / "examples" / "demo_app.py"), "--state", str(tmp / "state.json")]
+    with _Session(virtual_display="1280x800", launch=demo, ready="Submit", failsafe=False,
+                  allow_errors=True, verify=False) as s:  # fmt: skip
+        frames.append(s.wait_settled())
+        s.type("Ada <é>", into="Name")
+        frames.append(s.wait_settled())
+        s.click("Submit")
+        s.wait_for("Thank you")
+        frames.append(s.wait_settled())
+        s.press("enter")
+        frames.append(s.wait_settled())
+        s.scroll("down", amount=3, in_="Item 04")
+        frames.append(s.wait_settled())
+    return [f.image for f in frames]
+
+
+def _frames_of_mousepad(tmp: Path) -> list[Image.Image]:
+    frames = []
+    with _Session(virtual_display="1280x800", launch=["mousepad"], env=private_home(tmp), failsafe=False,
+                  allow_errors=True, verify=False, app_timeout=30) as s:  # fmt: skip
+        s.wait_for("Mousepad")
+        frames.append(s.wait_settled())
+        s.type("hello world")
+        frames.append(s.wait_settled())
+        s.click("File")
+        s.wait_for("Save As")
+        frames.append(s.wait_settled())
+        s.press("escape")
+        time.sleep(0.3)
+        frames.append(s.wait_settled())
+        s.press("ctrl+shift+s")
+        s.wait_for("Cancel")
+        frames.append(s.wait_settled())
+    return [f.image for f in frames]
+
+
+def recorded_frames(tmp: Path) -> dict[str, list[Image.Image]]:
+    """Frames of the demo app and of mousepad (where installed) as a run sees them: typing, a
+    dialog opening and closing, a menu, scrolling, Save As."""
+    seqs = {"demo": _frames_of_the_demo(tmp)}
+    if shutil.which("mousepad") is not None:
+        seqs["mousepad"] = _frames_of_mousepad(tmp)
+    return seqs

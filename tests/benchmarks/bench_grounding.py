@@ -28,6 +28,7 @@ from tempfile import TemporaryDirectory
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from screenagent.actions import Click  # noqa: E402
 from screenagent.display import VirtualDisplay  # noqa: E402
@@ -93,6 +94,7 @@ def _engines() -> dict[str, OcrEngine]:
     if shutil.which("tesseract"):
         out["tesseract-2x"] = TesseractEngine(upscale=2)
         out["tesseract-1x"] = TesseractEngine(upscale=1)
+    out["rapidocr-photo"] = RapidOcrEngine(params={}, rec_cache=False)  # RapidOCR's own defaults
     from PIL import Image
 
     for engine in out.values():  # load models before timing anything
@@ -199,11 +201,62 @@ def bench_dialogs(vd: VirtualDisplay, scores: dict[str, Score]) -> None:
                         proc.wait()
 
 
+def bench_sequence(tmp: Path) -> None:
+    """Frames recorded live from the demo app and mousepad, read in order by: RapidOCR with
+    its photo defaults, with screenagent's screen settings, and with those and the cache of
+    line recognitions (what a run uses); then a repeat look through the frame cache."""
+    from apps.corpus import recorded_frames
+
+    seqs = recorded_frames(tmp)
+    readers = {
+        "photo defaults": RapidOcrEngine(params={}, rec_cache=False),
+        "screen settings": RapidOcrEngine(rec_cache=False),
+        "screen + line cache": RapidOcrEngine(),
+    }
+    for r in readers.values():
+        r.read(seqs["demo"][0].crop((0, 0, 64, 32)))
+    rows: dict[str, dict[str, list[float]]] = {}
+    cpu: dict[str, float] = dict.fromkeys(readers, 0.0)
+    recognised: dict[str, int] = dict.fromkeys(readers, 0)
+    lines_out: dict[str, int] = dict.fromkeys(readers, 0)
+    for frames in seqs.values():
+        for i, image in enumerate(frames):
+            kind = "new screen" if i == 0 else "after a change"
+            for name, r in readers.items():
+                c0, t0 = time.process_time(), time.perf_counter()
+                got = r.read(image)
+                rows.setdefault(kind, {}).setdefault(name, []).append(time.perf_counter() - t0)
+                cpu[name] += time.process_time() - c0
+                lines_out[name] += len(got)
+    for name, r in readers.items():  # with no cache, every line read was recognised
+        recognised[name] = r.rec_misses if r.rec_cache else lines_out[name]
+    cached = CachedOcr(readers["screen + line cache"])
+    repeat = []
+    for frames in seqs.values():
+        for image in frames:
+            cached.read(image)
+            t0 = time.perf_counter()
+            cached.read(image.copy())
+            repeat.append(time.perf_counter() - t0)
+    n = sum(len(f) for f in seqs.values())
+    print(f"\nOCR of {n} recorded frames ({', '.join(f'{k}: {len(v)}' for k, v in seqs.items())}), "
+          "median / p95 ms per frame, side by side in one run")
+    print(f"{'frames':<16}" + "".join(f"{name:>24}" for name in readers))
+    for kind, by in rows.items():
+        print(f"{kind:<16}" + "".join(f"{statistics.median(v) * 1000:>13.0f} / {pct(v, 0.95) * 1000:.0f} ms"
+                                       for v in by.values()))  # fmt: skip
+    print(f"{'CPU s (all)':<16}" + "".join(f"{cpu[name]:>24.1f}" for name in readers))
+    print(f"{'lines recognised':<16}" + "".join(f"{recognised[name]:>24}" for name in readers))
+    print(f"repeat look on an unchanged frame (frame cache): median {statistics.median(repeat) * 1000:.1f} ms, "
+          f"p95 {pct(repeat, 0.95) * 1000:.1f} ms")
+
+
 def main() -> int:
     scores = {name: Score() for name in engines()}
     with VirtualDisplay(1280, 800) as vd, TemporaryDirectory() as tmp:
         bench_demo(vd, Path(tmp), scores)
         bench_dialogs(vd, scores)
+        bench_sequence(Path(tmp))
     ms = 1000
     print(
         "text grounding on screens with known boxes (demo app in 5 fonts/sizes, 3 zenity dialogs)"

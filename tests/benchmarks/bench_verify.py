@@ -2,7 +2,7 @@
 real-app corpus, each run twice side by side in one run: "checked" (the defaults: errors
 watched after each acting step, the final screen watched for the grace period, typed text read
 back, toggles verified) and "trusting" (no watch, no read-back). Prints seconds per run and per
-step, the watch's own seconds and how it read (unchanged frames, changed bands, full reads).
+step, the watch's own seconds and how it read (unchanged frames, frames the grounder had read, frames it read).
 
 Run: ``python tests/benchmarks/bench_verify.py [--grace 2] [--tasks demo,gtk-calculator,...]``
 """
@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument("--tasks", default="demo," + ",".join(corpus.TASKS))
     args = parser.parse_args()
     print(f"error watch + read-backs vs none; final-screen grace {args.grace:g} s; 2 cores, 1280x800")
-    print(f"{'task':<22} {'mode':<9} {'steps':>5} {'run s':>7} {'s/step':>7}  watch: s, unchanged/shared/band/full reads")
+    print(f"{'task':<22} {'mode':<9} {'steps':>5} {'run s':>7} {'s/step':>7}  watch: s, unchanged/shared/own reads")
     for name in args.tasks.split(","):
         for checked in (True, False):
             with tempfile.TemporaryDirectory(prefix=f"bench-verify-{name}-") as t:
@@ -88,7 +88,7 @@ def main() -> None:
                     seconds, steps, stats = demo(Path(t), checked, args.grace)
                 else:
                     seconds, steps, stats = corpus_task(name, Path(t), checked, args.grace)
-            watch = (f"{stats.seconds:.1f} s, {stats.unchanged}/{stats.shared_reads}/{stats.band_reads}/"  # type: ignore[attr-defined]
+            watch = (f"{stats.seconds:.1f} s, {stats.unchanged}/{stats.shared_reads}/"  # type: ignore[attr-defined]
                      f"{stats.full_reads}" if stats else "-")  # type: ignore[attr-defined]  # fmt: skip
             print(f"{name:<22} {'checked' if checked else 'trusting':<9} {steps:>5} {seconds:>7.1f} "
                   f"{seconds / max(steps, 1):>7.2f}  {watch}")  # fmt: skip
