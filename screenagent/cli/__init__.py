@@ -182,9 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_desktop_option(doctor)
     doctor.set_defaults(func=cmd_doctor)
 
+    from .mcp import add_mcp_command
     from .test import add_test_command
 
     add_test_command(sub)
+    add_mcp_command(sub)
     return parser
 
 

@@ -111,7 +111,7 @@ def _type(r: StepRunner, step: m.TypeStep, info: StepInfo, timeout: float) -> No
         info.verified = "not checkable"  # Enter submits: the field may be gone or emptied
         return
     shown = _read_back(r, step, info, clear)
-    if shown is None or info.verified == "confirmed":
+    if shown is None or info.verified in ("confirmed", "not checkable"):
         r._checked(info, r.screen.capture())  # the read-back, on a record of its own
         return
     # once more: click the field itself (not beside a label), then type again
@@ -119,7 +119,7 @@ def _type(r: StepRunner, step: m.TypeStep, info: StepInfo, timeout: float) -> No
     target = (again.x, again.y) if "editable" in again.states else field_point(frame.image, again)
     r.act(info, typing_actions(step.text, at=target, clear=True, secret=step.secret), frame)
     shown = _read_back(r, step, info, True)
-    if info.verified == "confirmed":
+    if info.verified in ("confirmed", "not checkable"):
         r._checked(info, r.screen.capture())
     else:
         what = "a masked value" if step.secret else repr(shown)
