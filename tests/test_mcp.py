@@ -129,6 +129,8 @@ def test_the_tools_over_stdio_drive_the_demo_app(tmp_path: Path) -> None:
             assert any(w["title"] == "screenagent demo" for w in windows["windows"])
 
     asyncio.run(session())
+    # the client went away: the server closed the run log (and ended its desktop by PID)
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["result"]["status"] == "success"
     # what the assistant did is one run directory: the report renders it
     proc = cli("report", str(tmp_path / "run"))
     assert proc.returncode == 0, proc.stderr
