@@ -3,7 +3,7 @@ the screen after an action (the run's `screenagent.findings.watch.ErrorGuard`), 
 ``done`` is a success, the final screen: the guard's grace period, then the verifier's verdict
 (``--verify``: the model is shown the final screenshot and the task). A "no" goes back to the
 policy as feedback, a bounded number of times; no usable verdict is ``not checkable``, never a
-yes."""
+yes, and after a "no" it leaves that "no" standing."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ class LoopChecks:
     verifier: Verifier | None
     rounds: int
     rejected: int = 0
+    said_no: str | None = None
+    """The reason of the verifier's last "no": a later answer that is no verdict does not undo
+    it (unknown never implies success)."""
 
     def after(self, task: str, record: StepRecord, end: End | None, *, screen: Screen,
               safety: Safety, log: StepLog | None) -> tuple[End | None, tuple[str, ...]]:  # fmt: skip
@@ -44,8 +47,10 @@ class LoopChecks:
             return end, ()
         end, feedback = final_check(
             task, record, end, guard=self.guard, verifier=self.verifier, screen=screen,
-            safety=safety, log=log, last_round=self.rejected >= self.rounds,
+            safety=safety, log=log, last_round=self.rejected >= self.rounds, said_no=self.said_no,
         )  # fmt: skip
+        if record.step is not None and record.step.verified == "diverged":
+            self.said_no = record.step.reason
         self.rejected += bool(feedback)
         return end, feedback
 
@@ -83,7 +88,7 @@ def errors_after(record: StepRecord, guard: Any, *, screen: Screen, safety: Safe
 
 def final_check(
     task: str, record: StepRecord, end: End, *, guard: Any, verifier: Verifier | None,
-    screen: Screen, safety: Safety, log: StepLog | None, last_round: bool,
+    screen: Screen, safety: Safety, log: StepLog | None, last_round: bool, said_no: str | None = None,
 ) -> tuple[End | None, tuple[str, ...]]:  # fmt: skip
     """Before a ``done`` is a success: the error guard's grace period on the final screen, then
     the verifier's verdict. Returns how the run ends (None: it goes on) and the feedback for
@@ -108,6 +113,9 @@ def final_check(
     ok, reason = verifier(task, end[2], frame.image)
     record.timings.check += time.perf_counter() - t
     reason = safety.redact(reason)
+    if ok is None and said_no is not None:  # no answer now; the last one was no, and stands
+        record.warnings.append(f"the final check gave no verdict: {reason}")
+        ok, reason = False, said_no
     verdict: Verdict = "not checkable" if ok is None else "confirmed" if ok else "diverged"
     record.step = StepInfo(number=record.index, text="done", verb="done", verified=verdict,
                            result="passed" if ok is not False else "failed", reason=reason)  # fmt: skip

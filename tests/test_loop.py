@@ -249,6 +249,20 @@ def test_the_final_check_confirms_or_cannot_check(tmp_path: Path) -> None:
         assert bool(step.warnings) == (verdict is None)
 
 
+def test_no_verdict_after_a_no_leaves_the_no_standing(tmp_path: Path) -> None:
+    """The verifier says no, then gives no usable answer: the run is not a success."""
+    from screenagent.checks import VERIFY_ROUNDS
+
+    answers = iter([(False, "no file list shows note.txt")] + [(None, "not JSON")] * VERIFY_ROUNDS)
+    policy = ReplayPolicy(['{"action": "done", "success": true}'] * (VERIFY_ROUNDS + 1))
+    result = run("t", screen=screen(), policy=policy, executor=DryRunExecutor(), log=open_log(tmp_path),
+                 verifier=lambda t, a, i: next(answers))  # fmt: skip
+    assert result.status == "failure" and "no file list shows note.txt" in (result.message or "")
+    steps = load_run(tmp_path / "run").steps
+    assert [s.step.verified for s in steps if s.step] == ["diverged"] * (VERIFY_ROUNDS + 1)
+    assert all("gave no verdict" in s.warnings[0] for s in steps[1:])
+
+
 def test_a_done_that_gives_up_is_not_checked(tmp_path: Path) -> None:
     policy = ReplayPolicy(['{"action": "done", "success": false, "answer": "no such file"}'])
 

@@ -24,6 +24,14 @@ SAYS_DONE = "send the form as Ada"
 VERDICT_NO = '{"pass": false, "reason": "the Name field is empty and no reply is shown"}'
 
 
+def park_pointer(vd: VirtualDisplay) -> None:
+    """The pointer right of and below the demo window, over no widget (a hovered Tk button is drawn
+    differently, and the tiny model knows one screenshot only)."""
+    import subprocess
+
+    subprocess.run(["xdotool", "mousemove", "1200", "720"], env=dict(vd.env), check=True, timeout=10)
+
+
 @pytest.fixture(scope="module")
 def tiny_model(
     xdisplay: VirtualDisplay, tmp_path_factory: pytest.TempPathFactory
@@ -37,6 +45,7 @@ def tiny_model(
     tmp = tmp_path_factory.mktemp("tiny")
     app = launch_demo(xdisplay, tmp / "state.json")
     try:
+        park_pointer(xdisplay)
         settle_screen(xdisplay)
         with MssScreen(display=xdisplay.display) as screen:
             shot = screen.capture().image
@@ -257,6 +266,7 @@ def test_a_model_that_says_done_too_early_is_not_a_success(
     form, its own final check on the final screenshot says no (trained on the verdict prompt of
     screenagent.testing.judge), and the run does not end ``success``; the app received nothing."""
     folder, _ = tiny_model
+    park_pointer(xdisplay)  # the screen as the model was trained on it (no button under the pointer)
     settle_screen(xdisplay)
     run_dir = tmp_path / "run"
     proc = cli("run", SAYS_DONE, "--model", f"hf:{folder}", "--family", "ui-tars-1.5", "--max-steps", "2",
@@ -273,6 +283,7 @@ def test_a_model_that_says_done_too_early_is_not_a_success(
     assert not state["submitted"] and not state["clicks"]  # the app saw nothing happen
 
     # --no-verify: the model's word is taken (the old behaviour, now opt-in)
+    park_pointer(xdisplay)
     trusted = tmp_path / "trusted"
     proc = cli("run", SAYS_DONE, "--model", f"hf:{folder}", "--family", "ui-tars-1.5", "--max-steps", "2",
                "--min-pixels", "3136", "--max-pixels", str(28 * 28 * 64), "--no-verify",
