@@ -260,3 +260,20 @@ class VirtualDisplay:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def display_alive(display: str | None) -> bool | None:
+    """Whether an X server accepts connections on a local display (``:N``); None when that
+    cannot be told from here (a remote display, no DISPLAY)."""
+    import re
+
+    m = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display or "")
+    if m is None:
+        return None
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(1.0)
+            sock.connect(f"/tmp/.X11-unix/X{m.group(1)}")
+        return True
+    except OSError:
+        return False

@@ -88,6 +88,12 @@ class Desktop:
         except (UserError, GroundingError, StepFailed, RunStopped, ValueError) as exc:
             raise ToolError(str(exc)) from exc
         except Exception as exc:  # the server stays up; the client reads what went wrong
+            from .display import display_alive
+
+            shown = self.session.display if self.session is not None else None
+            if shown and display_alive(shown) is False:
+                raise ToolError(f"the display {shown} is gone (no X server answers there); this server "
+                                "cannot act any more: restart it") from exc  # fmt: skip
             raise ToolError(f"{type(exc).__name__}: {exc}") from exc
 
     def s(self) -> Any:

@@ -6,6 +6,7 @@ screenshot needs scrot or gnome-screenshot on X11 and is about 20x slower, so it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -154,8 +155,9 @@ class MssScreen:
 
     def close(self) -> None:
         if self._sct is not None:
-            self._sct.close()
-            self._sct = None
+            sct, self._sct = self._sct, None
+            with contextlib.suppress(Exception):  # the X server may be gone already
+                sct.close()
 
     def __enter__(self) -> MssScreen:
         return self

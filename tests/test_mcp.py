@@ -189,3 +189,31 @@ def test_http_needs_the_bearer_token_and_then_serves_the_same_tools(tmp_path: Pa
         log.close()
     assert proc.returncode == 0
     assert json.loads((tmp_path / "run" / "run.json").read_text())["result"]["status"] == "success"
+
+
+def test_the_display_going_away_is_a_clear_error_and_the_server_stays_up(tmp_path: Path) -> None:
+    """Attached to a display (no --virtual-display) that then stops: the next call is a tool
+    error naming the display, and the server still answers; it exits cleanly when the client
+    goes (the run log is closed)."""
+    from mcp.client.client import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    from screenagent.display import VirtualDisplay
+
+    vd = VirtualDisplay(800, 600).start()
+
+    async def session() -> None:
+        params = StdioServerParameters(command=sys.executable, env={**os.environ, **vd.env}, cwd=str(tmp_path),
+                                       args=["-m", "screenagent", "mcp", "--run-dir", str(tmp_path / "run")])  # fmt: skip
+        async with Client(params, read_timeout_seconds=60) as c:
+            await call(c, "screenshot")
+            vd.stop()
+            gone = await c.call_tool("screenshot", {})
+            assert gone.is_error and f"the display {vd.display} is gone" in gone.content[0].text
+            assert len((await c.list_tools()).tools) == len(READ_ONLY | ACTING)
+
+    try:
+        asyncio.run(session())
+    finally:
+        vd.stop()
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["result"]["status"] == "success"
