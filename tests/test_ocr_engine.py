@@ -12,6 +12,7 @@ sequence recorded live from the Tk demo app and from mousepad (GTK) on a private
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from apps.corpus import recorded_frames
@@ -49,3 +50,38 @@ def test_light_text_on_dark_bars_of_a_gtk_window(sequences: dict[str, list[Image
     assert "*Untitled 1 - Mousepad" in texts  # white on the dark title bar
     if os.geteuid() == 0:  # mousepad warns root in a bar of white text on red
         assert "Warning: you are using the root account. You may harm your system." in texts
+
+
+LIGHT_ON_DARK = """<!doctype html><html><body style="font: 16px sans-serif; margin: 30px">
+<h2>Checkout</h2>
+<div style="background:#b3261e; color:#fff; padding:10px 14px; width:520px">Payment failed: the card was declined</div>
+<p><button style="background:#0b57d0; color:#fff; border:0; border-radius:18px; padding:9px 22px; font-size:15px">Pay now</button>
+<button style="background:#fff; color:#0b57d0; border:1px solid #747775; border-radius:18px; padding:9px 22px; font-size:15px">Cancel order</button></p>
+<div style="width:320px; border:1px solid #ccc">
+<div style="padding:6px 10px">Standard shipping</div>
+<div style="padding:6px 10px; background:#1a73e8; color:#fff">Express shipping</div>
+<div style="padding:6px 10px">Pick up in store</div></div>
+<div style="background:#202124; color:#e8eaed; padding:10px 14px; width:520px; margin-top:16px">Dark mode: saved cards are shown here</div>
+</body></html>"""
+
+
+def test_light_text_on_coloured_backgrounds_of_a_chromium_page(tmp_path: Path) -> None:
+    """A web page as Chromium draws it: a white-on-red error banner, a white-on-blue primary
+    button, a selected (white on blue) list row and a dark-mode panel, read by OCR alone."""
+    import shutil
+
+    from apps.corpus import chromium_argv
+
+    from screenagent import Session
+
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        pytest.skip("chromium is not installed (.ci/setup.sh installs it)")
+    page = tmp_path / "checkout.html"
+    page.write_text(LIGHT_ON_DARK)
+    with Session(virtual_display="1280x800", launch=chromium_argv(tmp_path / "profile", page.as_uri()),
+                 ready="Checkout", app_timeout=60, failsafe=False, tree=False) as s:  # fmt: skip
+        image = s.wait_settled(5.0, quiet=0.5).image
+    texts = [line.text for line in RapidOcrEngine().read(image)]
+    for want in ("Payment failed: the card was declined", "Pay now", "Express shipping",
+                 "Dark mode: saved cards are shown here"):  # fmt: skip
+        assert want in texts, (want, texts)
