@@ -308,6 +308,8 @@ class Agent:
         grounder: Composed mode: a grounding `Model` (or spec), or None for OCR.
         skills: Text added to every model prompt (the rendered skills).
         safety: Validation, budgets, confirmation and secrets (default: the session's).
+        verify: Before a model's ``done`` counts, show it the final screenshot and the task and
+            ask whether it is done (`screenagent.checks`); a "no" goes back to it as feedback.
 
     ``agent.run(task, session=s)`` returns the typed `RunResult`; ``agent.iter(task,
     session=s)`` yields each `StepRecord` as it is written (model policies) and returns the
