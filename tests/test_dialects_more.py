@@ -327,3 +327,21 @@ def test_valid_structured_answers_always_parse(fx: float, fy: float) -> None:
         (click,) = actions
         assert isinstance(click, Click), (family, actions)
         assert 0 <= click.x < w and 0 <= click.y < h
+
+
+@pytest.mark.parametrize(("size", "answer", "want"), [
+    ((1920, 1080), "<point>500, 400</point>", (960, 512)),  # width-limited: 1008x567 on the canvas
+    ((1280, 1024), "<point>250, 500</point>", (384, 512)),  # height-limited: 840x672 on the canvas
+])  # fmt: skip
+def test_phi_ground_points_map_through_the_canvas_like_the_official_example(
+    size: tuple[int, int], answer: str, want: tuple[int, int]
+) -> None:
+    """microsoft/Phi-Ground examples/call_example.py: the screenshot is resized by one ratio
+    (``reshape_ratio``) and pasted at (0, 0) on a 1008x672 white canvas; ``<point>x, y</point>``
+    are thousandths of the canvas, mapped back by ``x/1000 * 1008 / ratio`` and
+    ``y/1000 * 672 / ratio`` (``to_absolute_coordinates``). Worked examples from issue 20."""
+    from screenagent.dialects import get_dialect, to_actions
+
+    d = get_dialect("phi-ground")
+    (click,) = to_actions(d.parse(answer, d.resize.model_size(*size)), image_width=size[0], image_height=size[1])
+    assert (click.x, click.y) == want
