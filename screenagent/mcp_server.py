@@ -57,9 +57,8 @@ class Shot:
         return [round((x - self.left) / self.scale), round((y - self.top) / self.scale)]
 
     def box(self, box: Any) -> list[int]:
-        x1, y1 = self.from_frame(box.x1, box.y1)
-        x2, y2 = self.from_frame(box.x2, box.y2)
-        return [x1, y1, x2, y2]
+        """A box [x1, y1, x2, y2] of frame pixels in screenshot pixels."""
+        return [*self.from_frame(box[0], box[1]), *self.from_frame(box[2], box[3])]
 
 
 @dataclass

@@ -25,14 +25,12 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from .act import LoopSettings
 from .desktop import DesktopKind
 from .errors import ConfigError, DisplayError
-from .geometry import Frame, Rect
-from .grounding import Grounding
+from .geometry import Rect
 from .launch import AppNotReady, LaunchedApp
+from .looking import Looking
 from .safety import Safety
 from .screen import SettleConfig
 from .steplog import RunResult, StepInfo, StepLog, StepRecord
@@ -44,7 +42,7 @@ from .steps.text import parse_task
 from .steps.vocabulary import StepMethods
 
 
-class Session(StepMethods):
+class Session(StepMethods, Looking):
     """A desktop to drive by targets in words (see the module docstring).
 
     Args:
@@ -390,13 +388,9 @@ class Session(StepMethods):
 
     def run_parsed(self, steps: Sequence[StepSpec]) -> RunResult:
         """Run parsed steps until the end, a ``done`` step, a failure or a stop."""
-        gen = self.iter_parsed(steps)
-        while True:
-            try:
-                next(gen)
-            except StopIteration as stop:
-                result: RunResult = stop.value
-                return result
+        from .agent import drive
+
+        return drive(self.iter_parsed(steps))
 
     def iter_parsed(self, steps: Sequence[StepSpec]) -> Generator[StepRecord, None, RunResult]:
         """`run_parsed` as a generator: each step's records as soon as the step ends."""
@@ -434,42 +428,3 @@ class Session(StepMethods):
         answer = "\n".join(runner.answers) or None
         return RunResult(status=status, steps=len(runner.records) - n0,  # type: ignore[arg-type]
                          message=self.safety.redact(message) if message else None, answer=answer)  # fmt: skip
-
-    # -- looking -------------------------------------------------------------------------------
-
-    def capture(self) -> Frame:
-        """The screen now, as a `Frame` (image, region, scale)."""
-        frame: Frame = self.screen.capture()
-        return frame
-
-    def screenshot(self, path: str | Path | None = None) -> Image.Image:
-        """The screen now, as an image (also saved to ``path`` when given)."""
-        image: Image.Image = self.capture().image
-        if path is not None:
-            image.save(path)
-        return image
-
-    def find(self, target: str) -> Grounding:
-        """Where the target is on the screen now (no waiting): a typed `Grounding` in frame
-        pixels; raises `TargetNotFound` / `AmbiguousTarget`."""
-        return self.runner.ground(target, self.capture().image)
-
-    def tree(self) -> Any:
-        """The accessibility tree now (a `screenagent.a11y.Snapshot`: ``render()`` for text,
-        ``to_json()``); raises `A11yUnavailable` where there is none (Tk, a bare display)."""
-        return self.tree_reader.snapshot()
-
-    def read_errors(self) -> list[Any]:
-        """The errors on the screen now (`Finding`s: dialogs, banners, tracebacks)."""
-        from .findings import read_frame
-
-        return read_frame(self.capture(), display=self.display, reader=self.runner.error_reader(),
-                          tree=self.tree_reader)  # fmt: skip
-
-    def wait_settled(self, timeout: float = 3.0, *, quiet: float = 0.04) -> Frame:
-        """Wait until the screen stays unchanged ``quiet`` seconds (at most ``timeout`` s);
-        the settled frame."""
-        from .screen import wait_until_settled
-
-        config = SettleConfig(quiet_seconds=quiet, cap_seconds=timeout)
-        return wait_until_settled(self.screen, config=config).last

@@ -71,7 +71,7 @@ def register(server: Any, desktop: Desktop, *, Image: Any, read_only: Any, acts:
         def run() -> dict[str, Any]:
             g = desktop.s().find(target)
             sh = desktop.shot
-            return {"text": g.text, "box": sh.box(g.box), "point": sh.from_frame(g.x, g.y),
+            return {"text": g.text, "box": sh.box(g.box.as_list()), "point": sh.from_frame(g.x, g.y),
                     "grounder": g.grounded_by.value, "score": round(g.score, 3), "role": g.role,
                     "alternatives": [{"text": c.text, "point": sh.from_frame(*c.point), "score": round(c.score, 3)}
                                      for c in g.candidates[1:6]]}  # fmt: skip
@@ -152,7 +152,7 @@ def register(server: Any, desktop: Desktop, *, Image: Any, read_only: Any, acts:
             sh = desktop.shot
             lines = []
             for line in s.grounder.read(s.capture().image):
-                box = sh.box(line.box)
+                box = sh.box(line.box.as_list())
                 if region and not (region[0] <= box[0] and region[1] <= box[1] and box[2] <= region[0] + region[2]
                                    and box[3] <= region[1] + region[3]):  # fmt: skip
                     continue
@@ -167,7 +167,7 @@ def register(server: Any, desktop: Desktop, *, Image: Any, read_only: Any, acts:
 
         def run() -> dict[str, Any]:
             found = desktop.s().read_errors()
-            return {"errors": [{**f.model_dump(exclude={"box"}), "box": desktop.shot.box(_Box(f.box))}
+            return {"errors": [{**f.model_dump(exclude={"box"}), "box": desktop.shot.box(f.box)}
                                for f in found]}  # fmt: skip
 
         return await desktop.call(run)
@@ -259,10 +259,3 @@ def register(server: Any, desktop: Desktop, *, Image: Any, read_only: Any, acts:
             return out
 
         return await desktop.call(run)
-
-
-class _Box:
-    """A [x1, y1, x2, y2] list with the attributes `Shot.box` reads."""
-
-    def __init__(self, box: list[int]) -> None:
-        self.x1, self.y1, self.x2, self.y2 = box

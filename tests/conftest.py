@@ -149,6 +149,13 @@ def wait_for_window(vd: VirtualDisplay, title: str, timeout: float = 20.0) -> No
     assert proc.returncode == 0, f"no window titled {title!r} appeared"
 
 
+def wait_for_file(path: Path, timeout: float = 10.0) -> None:
+    """Wait until ``path`` exists (an app writes what it received), at most ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def settle_screen(vd: VirtualDisplay, *, quiet: float = 0.3, cap: float = 5.0) -> None:
     """Wait until the display stops changing (the app's first paints are over): frames a
     tiny model is trained on must be the frames it will see."""

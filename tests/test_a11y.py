@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from apps.corpus import chromium_argv, form_server, private_home
+from conftest import wait_for_file
 
 from screenagent import Session, StepFailed
 from screenagent.grounding import GroundedBy, Grounder, GroundingError
@@ -142,9 +143,7 @@ def test_a_tk_form_with_labels_above_fields_is_filled_by_ocr(tmp_path: Path) -> 
         s.type("Paris", into="City")
         s.expect_value("City", equals="Paris")
         s.click("Submit")
-        deadline = time.monotonic() + 10
-        while not out.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for_file(out)
     assert json.loads(out.read_text()) == {"name": "Ada Lovelace", "city": "Paris"}
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from apps.corpus import _Form, chromium_argv, form_server, private_home
+from conftest import wait_for_file
 
 from screenagent import Session, StepFailed, load_run
 
@@ -87,9 +87,7 @@ def test_a_field_that_ignores_typing_fails_saying_what_it_shows(tmp_path: Path) 
         assert "but the field shows 'x-1'" in str(err.value).lower()  # OCR may read the case either way
         assert err.value.info.verified == "diverged"
         s.click("Submit")
-        deadline = time.monotonic() + 10
-        while not out.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        wait_for_file(out)
     assert json.loads(out.read_text()) == {"city": "Paris", "code": "X-1"}
 
 

@@ -118,7 +118,8 @@ def _read_back(r: StepRunner, step: m.TypeStep, info: StepInfo, cleared: bool) -
         ) or (step.secret and bool(got))
         if not ok and g.value is None and _shows_the_end(want, got):
             ok, info.note = True, f"the field shows the end of the text: {got!r}"
-        if not ok and g.value is None and _beyond_ocr(want) and _beyond_ocr(want, keep=True) in normalize(got):
+        readable = _readable_part(want) if g.value is None and _beyond_ocr(want) else ""
+        if not ok and readable and readable in normalize(got):
             info.verified = "not checkable"  # the part OCR reads is there; the rest it cannot read
             info.note = f"OCR cannot read back the CJK part of the text; the field shows {got!r}"
             return shown
@@ -133,15 +134,17 @@ def _read_back(r: StepRunner, step: m.TypeStep, info: StepInfo, cleared: bool) -
         time.sleep(0.2)
 
 
-def _beyond_ocr(text: str, *, keep: bool = False) -> Any:
+def _beyond_ocr(text: str) -> bool:
     """Whether the text has characters the screen OCR does not read back reliably (CJK, kana,
-    hangul); with ``keep``: the normalised rest, which it does."""
+    hangul)."""
+    return any(ord(ch) >= 0x2E80 for ch in text)
+
+
+def _readable_part(text: str) -> str:
+    """The normalised text without those characters (what OCR can read back of it)."""
     from ..grounding.text import normalize
 
-    if not keep:
-        return any(ord(ch) >= 0x2E80 for ch in text)
-    rest = normalize("".join(ch for ch in text if ord(ch) < 0x2E80))
-    return rest or "\0"  # nothing readable: never "in" what the field shows
+    return normalize("".join(ch for ch in text if ord(ch) < 0x2E80))
 
 
 def _shows_the_end(want: str, got: str, least: int = 8) -> bool:
