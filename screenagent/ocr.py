@@ -5,6 +5,16 @@ a 1280x800 frame in about 0.5-0.8 s on 2 cores, and that is what bounds a first 
 frame; `CachedOcr` makes every later lookup on an unchanged screen a dictionary hit. Tesseract
 is here for comparison (the classic SikuliX approach); it needs the image upscaled 2x to read
 button labels reliably.
+
+Text detection runs over the whole image, not over the part that changed. The
+detector (PP-OCR's DB net on a MobileNetV3) has squeeze-and-excitation blocks that pool over
+the whole input, so every box depends on the whole image: measured on frames of the demo app,
+mousepad and Tk, detecting a crop around a change put many boxes more than a pixel away from
+the whole frame's (on a Save As frame, 17 of 27 lines with a 64 px margin, 13 of 28 with
+256 px), and full-width bands of 224-512 rows moved 26-45% of the
+lines' boxes by more than a pixel (a Tk "City" label grew from 25 to 37 px tall and swallowed
+the field below it). A reader made of such pieces would not read a frame as a fresh pass
+does; what is reused across frames is recognition (`REC_CACHE_SIZE`), which is exact.
 """
 
 from __future__ import annotations
@@ -98,6 +108,31 @@ REC_CACHE_SIZE = 4096
 """Line crops whose recognition is remembered."""
 
 
+def _quiet_sessions(engine: Any) -> None:
+    """Give RapidOCR's detection and recognition sessions ONNX Runtime options for a desktop
+    process: one intra-op thread per core this process may run on (ONNX Runtime's default
+    counts the machine's cores, which a container or CPU affinity may not grant), and no
+    busy-spinning of those threads after each run. Measured on 2 cores, a 1280x224 band detected
+    every 100 ms: 41 ms wall and 119 ms CPU per cycle with spinning, 45 ms and 77 ms without.
+    """
+    import os
+
+    import onnxruntime as ort
+
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    for model in (engine._load_det_model(), engine._load_rec_model()):
+        old = model.session.session
+        opts = ort.SessionOptions()
+        opts.log_severity_level = 4
+        opts.enable_cpu_mem_arena = False
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.intra_op_num_threads = threads
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        model.session.session = ort.InferenceSession(
+            old._model_path, sess_options=opts, providers=old.get_providers()
+        )
+
+
 class RapidOcrEngine:
     """RapidOCR with its bundled ONNX models; lines with word boxes.
 
@@ -159,7 +194,19 @@ class RapidOcrEngine:
                 "Install it with `pip install 'screenagent[ocr]'`.",
             ) from exc
         # Lines under min_score are kept here and dropped after `_reread_long` had its go.
-        return RapidOCR(params={"Global.log_level": "error", "Global.text_score": 0.3, **self.params})
+        try:
+            engine = RapidOCR(params={"Global.log_level": "error", "Global.text_score": 0.3, **self.params})
+            _quiet_sessions(engine)  # loads both models
+        except Exception as exc:  # its models are not where the wheel put them
+            if type(exc).__name__ not in ("DownloadFileException", "FileNotFoundError", "FileExistsError"):
+                raise
+            raise MissingDependency(
+                "The [ocr] extra, complete with RapidOCR's model files,",
+                "They ship inside the rapidocr wheel, so the install is broken; reinstall it with "
+                "`pip install --force-reinstall 'screenagent[ocr]'`. "
+                f"RapidOCR said: {str(exc).splitlines()[0][:200]}",
+            ) from exc
+        return engine
 
     def read(self, image: Image.Image, *, scale: float = 1.0) -> list[OcrLine]:
         import numpy as np

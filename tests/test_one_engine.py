@@ -73,6 +73,21 @@ def _actions(run_dir: Path) -> list[dict]:
     return [s.action for s in load_run(run_dir).steps if s.action]
 
 
+def _same_within_a_pixel(a: list[dict], b: list[dict]) -> bool:
+    """The same actions, with points at most 1 px apart: each run grounds on its own frames, and
+    something as small as a Tk entry's blinking caret can move an OCR box by a pixel (in a
+    full-suite run the 11th action clicked x=202 in one run and x=201 in the other)."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        near = {k: v for k, v in x.items() if k in ("x", "y")}
+        if {k: v for k, v in x.items() if k not in near} != {k: v for k, v in y.items() if k not in near}:
+            return False
+        if any(abs(v - y[k]) > 1 for k, v in near.items()):
+            return False
+    return True
+
+
 @pytest.mark.display
 @pytest.mark.ocr
 @pytest.mark.slow
@@ -98,7 +113,8 @@ def test_text_and_yaml_act_the_same_on_the_demo_app(
     assert proc.returncode == 0, proc.stdout + proc.stderr
     yaml_state = json.loads(state.read_text())
     attempt = report / "test-same" / "fill-and-submit" / "attempt-1"
-    assert _actions(attempt) == _actions(tmp_path / "text-run")
+    assert _same_within_a_pixel(_actions(attempt), _actions(tmp_path / "text-run")), (
+        _actions(attempt), _actions(tmp_path / "text-run"))
     for key in ("submitted", "subscribe", "focus", "list_top"):
         assert yaml_state[key] == text_state[key], key
     assert text_state["list_top"] > 0, "the list scrolled"

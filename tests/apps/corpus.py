@@ -259,10 +259,40 @@ def _frames_of_mousepad(tmp: Path) -> list[Image.Image]:
     return [f.image for f in frames]
 
 
+def _frames_of_xterm(tmp: Path) -> list[Image.Image]:
+    """A terminal: a sparse screen, a dense one (40 lines of a listing), a keystroke, and the
+    whole text scrolled up by a few rows (no band is the same; most line crops are)."""
+    frames = []
+    tmp.mkdir(parents=True, exist_ok=True)
+    home = private_home(tmp)
+    for i in range(60):
+        (tmp / f"report-{i:02d}-{'abcdefghij'[i % 10] * (i % 7 + 3)}.txt").write_text("x" * i)
+    argv = ["xterm", "-fa", "Monospace", "-fs", "10", "-geometry", "150x44+0+0", "-e", "bash", "--norc", "--noprofile"]
+    with _Session(virtual_display="1280x800", launch=argv, env=home, failsafe=False, allow_errors=True,
+                  verify=False, app_timeout=30, tree=False) as s:  # fmt: skip
+        s.wait_for("bash")
+        s.type(f"cd {tmp} && PS1='$ ' && clear")
+        s.press("enter")
+        frames.append(s.wait_settled())
+        s.type("ls -l | tail -40")
+        s.press("enter")
+        s.wait_for("report-59")
+        frames.append(s.wait_settled())
+        s.type("e")
+        frames.append(s.wait_settled())
+        s.press("backspace")
+        s.type("seq 3")
+        s.press("enter")
+        frames.append(s.wait_settled())
+    return [f.image for f in frames]
+
+
 def recorded_frames(tmp: Path) -> dict[str, list[Image.Image]]:
-    """Frames of the demo app and of mousepad (where installed) as a run sees them: typing, a
-    dialog opening and closing, a menu, scrolling, Save As."""
+    """Frames of the demo app, mousepad and xterm (where installed) as a run sees them: typing,
+    a dialog opening and closing, a menu, scrolling, Save As, a dense terminal scrolling."""
     seqs = {"demo": _frames_of_the_demo(tmp)}
     if shutil.which("mousepad") is not None:
         seqs["mousepad"] = _frames_of_mousepad(tmp)
+    if shutil.which("xterm") is not None:
+        seqs["xterm"] = _frames_of_xterm(tmp / "xterm")
     return seqs
