@@ -24,6 +24,8 @@ import shutil
 import subprocess
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -108,29 +110,37 @@ REC_CACHE_SIZE = 4096
 """Line crops whose recognition is remembered."""
 
 
-def _quiet_sessions(engine: Any) -> None:
-    """Give RapidOCR's detection and recognition sessions ONNX Runtime options for a desktop
+_OPTIONS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _desktop_session_options() -> Iterator[None]:
+    """While RapidOCR builds its ONNX Runtime sessions, give them options for a desktop
     process: one intra-op thread per core this process may run on (ONNX Runtime's default
     counts the machine's cores, which a container or CPU affinity may not grant), and no
     busy-spinning of those threads after each run. Measured on 2 cores, a 1280x224 band detected
     every 100 ms: 41 ms wall and 119 ms CPU per cycle with spinning, 45 ms and 77 ms without.
+    RapidOCR's own options are kept; each model is loaded once.
     """
     import os
 
-    import onnxruntime as ort
+    from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
 
     threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    for model in (engine._load_det_model(), engine._load_rec_model()):
-        old = model.session.session
-        opts = ort.SessionOptions()
-        opts.log_severity_level = 4
-        opts.enable_cpu_mem_arena = False
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        model.session.session = ort.InferenceSession(
-            old._model_path, sess_options=opts, providers=old.get_providers()
-        )
+    with _OPTIONS_LOCK:
+        base = OrtInferSession._init_sess_opts
+
+        def options(cfg: Any) -> Any:
+            opts = base(cfg)
+            opts.intra_op_num_threads = threads
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            return opts
+
+        OrtInferSession._init_sess_opts = staticmethod(options)  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            OrtInferSession._init_sess_opts = staticmethod(base)  # type: ignore[method-assign]
 
 
 class RapidOcrEngine:
@@ -194,12 +204,15 @@ class RapidOcrEngine:
                 "Install it with `pip install 'screenagent[ocr]'`.",
             ) from exc
         # Lines under min_score are kept here and dropped after `_reread_long` had its go.
+        from rapidocr.utils.download_file import DownloadFileException
+
         try:
             engine = RapidOCR(params={"Global.log_level": "error", "Global.text_score": 0.3, **self.params})
-            _quiet_sessions(engine)  # loads both models
-        except Exception as exc:  # its models are not where the wheel put them
-            if type(exc).__name__ not in ("DownloadFileException", "FileNotFoundError", "FileExistsError"):
-                raise
+            with _desktop_session_options():
+                engine._load_det_model()
+                engine._load_rec_model()
+        except (DownloadFileException, FileNotFoundError, FileExistsError) as exc:
+            # its models are not where the wheel put them
             raise MissingDependency(
                 "The [ocr] extra, complete with RapidOCR's model files,",
                 "They ship inside the rapidocr wheel, so the install is broken; reinstall it with "

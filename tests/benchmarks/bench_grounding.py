@@ -243,6 +243,7 @@ def bench_sequence(tmp: Path) -> None:
     rows: dict[str, dict[str, list[float]]] = {}
     cpu: dict[str, dict[str, float]] = {}
     recognised: dict[str, int] = {}
+    lines: dict[str, list[int]] = {}
     for frames in seqs.values():
         before: Image.Image | None = None
         for i, image in enumerate(frames):
@@ -260,7 +261,7 @@ def bench_sequence(tmp: Path) -> None:
                 cpu.setdefault(kind, {}).setdefault(name, 0.0)
                 cpu[kind][name] += cpu_s
             recognised[kind] = recognised.get(kind, 0) + by["run (line cache)"][3]
-            rows[kind].setdefault("lines", []).append(len(by["full pass"][2]))
+            lines.setdefault(kind, []).append(len(by["full pass"][2]))
     cached = CachedOcr(readers["run (line cache)"])
     repeat = []
     for frames in seqs.values():
@@ -275,13 +276,12 @@ def bench_sequence(tmp: Path) -> None:
     print(f"{'frames':<14}{'n':>3}{'lines':>7}" + "".join(f"{name:>20}" for name in readers)
           + f"{'full/run':>10}{'CPU s full/run':>16}{'crops recognised':>18}")  # fmt: skip
     for kind, by_name in rows.items():
-        lines = by_name.pop("lines")
         full, run = by_name["full pass"], by_name["run (line cache)"]
-        print(f"{kind:<14}{len(lines):>3}{statistics.median(lines):>7.0f}"
+        print(f"{kind:<14}{len(lines[kind]):>3}{statistics.median(lines[kind]):>7.0f}"
               + "".join(f"{statistics.median(v) * 1000:>11.0f} / {pct(v, 0.95) * 1000:<5.0f}" for v in by_name.values())
               + f"{statistics.median(full) / statistics.median(run):>9.1f}x"
               + f"{cpu[kind]['full pass']:>9.1f} / {cpu[kind]['run (line cache)']:<5.1f}"
-              + f"{recognised[kind]:>7} ({sum(lines)} lines)")  # fmt: skip
+              + f"{recognised[kind]:>7} ({sum(lines[kind])} lines)")  # fmt: skip
     print("(the full pass and the run detect text over the whole frame; the run recognises only "
           "line crops it has not seen; crops include pieces of long lines read again and lines dropped for a low score)")
     print(f"repeat look on an unchanged frame (frame cache): median {statistics.median(repeat) * 1000:.1f} ms, "
