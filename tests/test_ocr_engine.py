@@ -6,7 +6,9 @@ sequence recorded live from the Tk demo app, mousepad (GTK) and xterm on a priva
   pixels across the sequence, gives the same lines and boxes as a fresh engine reading that
   frame alone; also a frame of another size after them.
 - Light on dark: the dark title bar of a GTK window and its "Warning: you are using the root
-  account" bar read right (the text-angle classifier used to flip them: "Und - I ttad").
+  account" bar read right (the text-angle classifier used to flip them: "Und - I ttad"); a
+  Chromium page's banner, primary button, selected row and dark panel; a selected line of text
+  in a Qt editor (featherpad).
 """
 
 from __future__ import annotations
@@ -90,3 +92,34 @@ def test_light_text_on_coloured_backgrounds_of_a_chromium_page(tmp_path: Path) -
     for want in ("Payment failed: the card was declined", "Pay now", "Express shipping",
                  "Dark mode: saved cards are shown here"):  # fmt: skip
         assert want in texts, (want, texts)
+
+
+def test_light_text_on_dark_in_a_qt_editor(tmp_path: Path) -> None:
+    """featherpad (Qt): a line of text selected (white on blue) reads as typed, next to the
+    plain line above it."""
+    import shutil
+
+    import numpy as np
+    from apps.corpus import private_home
+
+    from screenagent import Session
+
+    if shutil.which("featherpad") is None:
+        pytest.skip("featherpad is not installed (.ci/setup.sh installs it)")
+    with Session(virtual_display="1280x800", launch=["featherpad"], env=private_home(tmp_path),
+                 failsafe=False, verify=False, tree=False) as s:  # fmt: skip
+        s.wait_for("Search")
+        s.type("Quarterly report: 42 invoices overdue")
+        s.press("enter")
+        s.type("Send reminders by Friday")
+        s.press("shift+home")
+        image = s.wait_settled(2.0, quiet=0.5).image
+    lines = RapidOcrEngine().read(image)
+    plain = next(line for line in lines if line.text == "Quarterly report: 42 invoices overdue")
+    selected = sorted((line for line in lines if line.box.y1 > plain.box.y2 - 4 and line.box.y1 < plain.box.y2 + 12),
+                      key=lambda line: line.box.x1)  # fmt: skip
+    assert " ".join(line.text for line in selected) == "Send reminders by Friday", [line.text for line in lines]
+    # the selected line really is light text on a dark background (Qt's highlight colour)
+    b = selected[0].box.union(selected[-1].box)
+    gray = np.asarray(image.convert("L"))[b.y1 : b.y2, b.x1 : b.x2]
+    assert np.median(gray) < 160, np.median(gray)
