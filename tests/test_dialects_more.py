@@ -280,9 +280,11 @@ _json_values = st.recursive(
 )
 _keys = st.sampled_from(["action", "type", "coordinate", "start_coordinate", "text", "keys", "scroll_direction",
                          "scroll_amount", "duration", "x", "y", "button", "path", "scroll_x", "scroll_y",
-                         "pixels", "time", "status", "clicks", "presses", "message", "page"])  # fmt: skip
+                         "pixels", "time", "status", "clicks", "presses", "message", "page",
+                         "element", "content", "direction", "url", "seconds"])  # fmt: skip
 _names = st.sampled_from(["left_click", "click", "double_click", "scroll", "key", "keypress", "type", "wait",
-                          "drag", "left_click_drag", "mouse_move", "move", "terminate", "hscroll", "triple_click"])  # fmt: skip
+                          "drag", "left_click_drag", "mouse_move", "move", "terminate", "hscroll", "triple_click",
+                          "click_element", "write_element_abs", "go_back", "refresh", "goto", "answer", "restart"])  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
@@ -295,6 +297,7 @@ def test_structured_garbage_never_escapes(name: str, args: dict) -> None:
         "anthropic": json.dumps({"action": name, **args}),
         "openai": json.dumps({"type": "computer_call", "action": {**args, "type": name}}),
         "qwen2.5-vl": "<tool_call>" + json.dumps({"name": "computer_use", "arguments": {**args, "action": name}}) + "</tool_call>",
+        "holo1": json.dumps({"note": "", "thought": "t", "action": {**args, "action": name}}),
         "aguvis": "pyautogui." + name + "(" + ", ".join(f"{k}={v!r}" for k, v in args.items()
                                                         if not (isinstance(v, float) and not math.isfinite(v))) + ")",
     }  # fmt: skip
@@ -345,3 +348,22 @@ def test_phi_ground_points_map_through_the_canvas_like_the_official_example(
     d = get_dialect("phi-ground")
     (click,) = to_actions(d.parse(answer, d.resize.model_size(*size)), image_width=size[0], image_height=size[1])
     assert (click.x, click.y) == want
+
+
+def test_a_list_of_several_points_grounds_on_the_first_and_says_so() -> None:
+    """Qwen's grounding cookbooks answer a JSON list (``[{"point_2d": [x, y], "label": ...}, ...]``,
+    model-formats.md §3.4/§4.3), and InfiGUI-G1's eval takes the first item as the prediction
+    (§15). A grounding step asks for one element, so the first point is clicked and the others
+    are set aside with a note (the step log, ``screenagent parse`` on stderr), never clicked."""
+    from conftest import cli
+
+    text = '```json\n[{"point_2d": [100, 200], "label": "Save"}, {"point_2d": [300, 400], "label": "Save as"}]\n```'
+    answer, (click,) = parse("qwen2.5-vl", text, 1280, 800, model_size=(1280, 800))
+    assert (click.x, click.y) == (100, 200)
+    assert len(answer.notes) == 1 and "listed 2 points" in answer.notes[0] and "Save as" in answer.notes[0]
+    one, _ = parse("qwen2.5-vl", '[{"point_2d": [100, 200]}]', 1280, 800, model_size=(1280, 800))
+    assert one.notes == ()
+    proc = cli("parse", "--family", "qwen2.5-vl", "--image-size", "1280x800", "--model-input-size", "1280x800",
+               input=text)  # fmt: skip
+    assert proc.returncode == 0 and json.loads(proc.stdout)[0]["x"] == 100
+    assert "listed 2 points" in proc.stderr

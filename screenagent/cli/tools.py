@@ -254,6 +254,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
     except InvalidOutput as exc:
         print(f"screenagent: no valid action in the {dialect.id} answer: {exc}", file=sys.stderr)
         return 1
+    for note in answer.notes:
+        print(f"screenagent: note: {note}", file=sys.stderr)
     print(json.dumps([action_to_json(a, redact_secret=False) for a in actions], ensure_ascii=False))
     return 0
 

@@ -39,6 +39,8 @@ class ModelAction:
 class ParsedAnswer:
     thought: str | None
     actions: tuple[ModelAction, ...]
+    notes: tuple[str, ...] = ()
+    """What the parser set aside and why (e.g. the other points of a list), for the step log."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from . import grounders, hosted, pyautogui_code, qwen, uitars
+from . import grounders, holo, hosted, pyautogui_code, qwen, uitars
 from .base import (
     Dialect,
     ModelAction,
@@ -198,23 +198,24 @@ FAMILIES: dict[str, Dialect] = {
         ),
         Dialect(
             id="holo1",
-            parse=grounders.parse_holo1,
+            parse=holo.parse_holo1,
             resize=Resize(factor=28, min_pixels=56 * 56, max_pixels=14 * 14 * 4 * 1280),
-            grounding=grounders.holo1_grounding,
-            notes="Click(x, y) in pixels of smart_resize(max 14*14*4*1280) (hai-cookbook localization.py)",
+            grounding=holo.holo1_grounding,
+            notes="Click(x, y) in pixels of smart_resize(max 14*14*4*1280) (hai-cookbook localization.py); "
+            "navigation steps {note, thought, action: {...}} (hai-cookbook navigation.py)",
         ),
         Dialect(
             id="holo1.5",
-            parse=grounders.parse_holo15,
+            parse=holo.parse_holo15,
             resize=Resize(),
-            grounding=grounders.holo15_grounding,
+            grounding=holo.holo15_grounding,
             notes='{"action": "click_absolute", "x", "y"} in pixels of the processor\'s resize (holo1_5 quickstart)',
         ),
         Dialect(
             id="holo2",
-            parse=grounders.parse_holo2,
+            parse=holo.parse_holo2,
             resize=Resize(factor=32, min_pixels=65536, max_pixels=16777216),
-            grounding=grounders.holo2_grounding,
+            grounding=holo.holo2_grounding,
             notes='{"x", "y"} relative 0-1000 (holo2 localization notebook; Qwen3-VL based)',
         ),
         Dialect(

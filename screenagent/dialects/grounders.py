@@ -1,4 +1,4 @@
-"""Grounding families that answer with one point or box: SeeClick, GTA1, Holo1/1.5/2,
+"""Grounding families that answer with one point or box: SeeClick, GTA1,
 UI-Venus-Ground, InfiGUI-G1, Phi-Ground, and CogAgent's operation language.
 
 Each parser reads the documented format only (regular expressions, ``json``,
@@ -12,9 +12,7 @@ import ast
 import json
 import re
 from collections.abc import Callable
-from typing import Any, Literal
-
-from pydantic import BaseModel, Field
+from typing import Any
 
 from ..errors import InvalidOutput
 from ..geometry import ModelSpace
@@ -117,81 +115,6 @@ def gta1_grounding(target: str, size: tuple[int, int]) -> Prompt:
         "center point.\n\nOutput the coordinate pair exactly:\n(x,y)",
         user=target,
     )
-
-
-# --- Holo1 / Holo1.5 / Holo2 (H company) ------------------------------------------------------
-
-_HOLO1_CLICK = re.compile(r"Click\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)")
-
-
-def parse_holo1(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
-    m = _HOLO1_CLICK.search(text)
-    if m:
-        return _one([_click(float(m.group(1)), float(m.group(2)), ModelSpace.pixels(*model_size))])
-    return _holo_json(text, ModelSpace.pixels(*model_size))
-
-
-def holo1_grounding(target: str, size: tuple[int, int]) -> Prompt:
-    return Prompt(
-        user="Localize an element on the GUI image according to my instructions \nand output a "
-        "click position as Click(x, y) with x num pixels from \nthe left edge and y num pixels "
-        f"from the top edge.\n\n{target}"
-    )
-
-
-class ClickAbsoluteAction(BaseModel):
-    """Holo1.5's localization answer: a click in pixels of the image it saw."""
-
-    action: Literal["click_absolute"] = "click_absolute"
-    x: int = Field(description="The x coordinate, number of pixels from the left edge.")
-    y: int = Field(description="The y coordinate, number of pixels from the top edge.")
-
-
-class ClickCoordinates(BaseModel):
-    """Holo2's localization answer, normalised to 0-1000."""
-
-    x: int = Field(ge=0, le=1000, description="The x coordinate, normalized between 0 and 1000.")
-    y: int = Field(ge=0, le=1000, description="The y coordinate, normalized between 0 and 1000.")
-
-
-def _holo_prompt(schema: type[BaseModel]) -> Any:
-    def prompt(target: str, size: tuple[int, int]) -> Prompt:
-        return Prompt(
-            user="Localize an element on the GUI image according to the provided target and "
-            "output a click position.\n     * You must output a valid JSON following the format: "
-            f"{schema.model_json_schema()}\n     Your target is:\n{target}"
-        )
-
-    return prompt
-
-
-def _holo_json(text: str, space: ModelSpace) -> ParsedAnswer:
-    m = re.search(r"\{.*?\}", text, re.S)
-    if not m:
-        raise InvalidOutput('expected a JSON click like {"x": 552, "y": 404}', raw=text)
-    try:
-        obj = json.loads(m.group(0))
-    except json.JSONDecodeError as exc:
-        raise InvalidOutput(f"the answer's JSON cannot be read: {exc.msg}", raw=text) from None
-    if not isinstance(obj, dict) or "x" not in obj or "y" not in obj:
-        raise InvalidOutput('the JSON needs "x" and "y"', raw=text)
-    try:
-        x, y = float(obj["x"]), float(obj["y"])
-    except (TypeError, ValueError):
-        raise InvalidOutput('"x" and "y" must be numbers', raw=text) from None
-    return _one([_click(x, y, space)])
-
-
-def parse_holo15(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
-    return _holo_json(text, ModelSpace.pixels(*model_size))
-
-
-def parse_holo2(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
-    return _holo_json(text, ModelSpace.relative(1000))
-
-
-holo15_grounding = _holo_prompt(ClickAbsoluteAction)
-holo2_grounding = _holo_prompt(ClickCoordinates)
 
 
 # --- UI-Venus-Ground: [x1,y1,x2,y2] in pixels of the resized image ---------------------------

@@ -246,7 +246,11 @@ def parse_qwen(tool_space: str, grounding_extent: int | None) -> Any:
         if body.startswith(("[", "{")):
             obj = _json_loose(body)
             items = obj if isinstance(obj, list) else [obj]
-            for item in items[:1]:  # grounding: the first (best) item
+            notes: tuple[str, ...] = ()
+            if len(items) > 1:  # grounding asks for one element: the first item is the answer
+                notes = (f"the answer listed {len(items)} points; the first was taken, the others "
+                         f"were not clicked: {json.dumps(items[1:4])[:200]}",)  # fmt: skip
+            for item in items[:1]:
                 if isinstance(item, dict) and "point_2d" in item:
                     x, y = point_of(json.dumps(item["point_2d"]), "point_2d")
                 elif isinstance(item, dict) and "bbox_2d" in item:
@@ -257,7 +261,7 @@ def parse_qwen(tool_space: str, grounding_extent: int | None) -> Any:
                     ModelAction(data={"action": "click", "x": x, "y": y}, space=grounding)
                 )
             if actions:
-                return ParsedAnswer(thought=thought, actions=tuple(actions))
+                return ParsedAnswer(thought=thought, actions=tuple(actions), notes=notes)
         raise InvalidOutput("no <tool_call> and no point_2d/bbox_2d in the answer", raw=text)
 
     return parse

@@ -158,6 +158,8 @@ class VLMPolicy:
             raise InvalidOutput(str(exc), raw=text, meta=self.last_meta) from None
         first, *rest = actions
         self._pending.extend(rest)
+        if answer.notes:
+            self.last_meta = {**self.last_meta, "notes": list(answer.notes)}
         return Proposal(raw=text, action=first, thought=answer.thought, meta=self.last_meta)
 
 
@@ -200,7 +202,7 @@ class ModelGrounder:
                     return Grounding(
                         target=target, x=x, y=y, box=Box(x1=x, y1=y, x2=x + 1, y2=y + 1),
                         text=target, score=1.0 if isinstance(action, Click) else 0.9,
-                        grounded_by=GroundedBy.MODEL, model=self.name,
+                        grounded_by=GroundedBy.MODEL, model=self.name, notes=answer.notes,
                     )  # fmt: skip
             raise InvalidOutput("the answer names no point", raw=text)
 
