@@ -55,9 +55,10 @@ class X11Paste:
 
     def paste(self, text: str, trigger: Callable[[], None]) -> PasteReport:
         from Xlib import X, Xatom
-        from Xlib import display as xdisplay
 
-        d = xdisplay.Display(self.display_name)
+        from .xconn import open_display
+
+        d = open_display(self.display_name)
         try:
             window = d.screen().root.create_window(0, 0, 1, 1, 0, X.CopyFromParent)
             atoms = {

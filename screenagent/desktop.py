@@ -143,10 +143,10 @@ def _xauthority(path: str | None) -> Any:
 
 def _wait_for_wm(display: str, proc: subprocess.Popen[Any], xauthority: str | None) -> None:
     """Until the window manager has claimed the screen (_NET_SUPPORTING_WM_CHECK on root)."""
-    from Xlib import display as xdisplay
+    from .xconn import open_display
 
     with _xauthority(xauthority):
-        d = xdisplay.Display(display)
+        d = open_display(display)
     try:
         check = d.intern_atom("_NET_SUPPORTING_WM_CHECK")
         root = d.screen().root

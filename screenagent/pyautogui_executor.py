@@ -19,6 +19,7 @@ from .clipboard import paste_text
 from .errors import DisplayError, MissingDependency
 from .executor import Outcome, execute_common, screen_points
 from .geometry import Frame
+from .xconn import open_display, xlib_prints_to_stderr
 
 # pyautogui.write types every other printable ASCII character correctly on X11 (checked by
 # typing all 95 into a Tk entry on Xvfb); "<" comes out as ">". Newline and tab are keys.
@@ -43,7 +44,8 @@ def _load_pyautogui(display: str | None) -> Any:
                 "`xvfb-run -a`, or run inside a desktop session."
             )
     try:
-        import pyautogui
+        with xlib_prints_to_stderr():  # pyautogui opens an X connection when imported
+            import pyautogui
     except ImportError as exc:  # pragma: no cover - pyautogui is a base dependency
         raise MissingDependency(
             "pyautogui", "Install screenagent's base package: `pip install screenagent`."
@@ -61,10 +63,8 @@ def _bind_x11_display(pyautogui: Any, display: str) -> None:
     """pyautogui keeps one module-level X connection, opened at import. Point it at ours with
     a fresh connection: another display, or the same name reused by a newer Xvfb after the old
     one ended (its connection is dead), both need one."""
-    from Xlib.display import Display
-
     x11 = pyautogui._pyautogui_x11
-    old, x11._display = x11._display, Display(display)
+    old, x11._display = x11._display, open_display(display)
     try:
         old.close()
     except Exception:

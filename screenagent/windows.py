@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import DisplayError, MissingDependency
+from .xconn import open_display
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,7 +44,6 @@ def list_windows(display: str | None = None) -> list[WindowInfo]:
     """Mapped top-level windows with a title, bottom to top (the last one is on top)."""
     try:
         from Xlib import X, Xatom, error
-        from Xlib import display as xdisplay
     except ImportError as exc:  # pragma: no cover - python-xlib comes with pyautogui on Linux
         raise MissingDependency(
             "python-xlib", "Install it with `pip install python-xlib`."
@@ -55,7 +55,7 @@ def list_windows(display: str | None = None) -> list[WindowInfo]:
     if local and not os.path.exists(f"/tmp/.X11-unix/X{local.group(1)}"):
         raise DisplayError(f"Cannot open the X display {name!r}: no X server listens there.")
     try:
-        d = xdisplay.Display(name)
+        d = open_display(name)
     except Exception as exc:
         raise DisplayError(f"Cannot open the X display {name!r}: {exc}") from None
     try:
@@ -114,13 +114,11 @@ def list_windows(display: str | None = None) -> list[WindowInfo]:
 
 
 def _connect(display: str | None) -> Any:
-    from Xlib import display as xdisplay
-
     name = display or os.environ.get("DISPLAY")
     if not name:
         raise DisplayError("No X display: DISPLAY is not set.")
     try:
-        return xdisplay.Display(name)
+        return open_display(name)
     except Exception as exc:
         raise DisplayError(f"Cannot open the X display {name!r}: {exc}") from None
 
