@@ -61,7 +61,8 @@ def test_answer_ends_the_run_with_the_notes_in_the_thought() -> None:
     ({"action": "click_element", "element": "x", "x": "left", "y": 3}, "must be numbers"),
     ({"action": "scroll", "direction": "sideways"}, "direction"),
     ({"action": "write_element_abs", "content": "", "element": "e", "x": 1, "y": 1}, "content"),
-    ({"action": "swipe", "direction": "up"}, "unknown action 'swipe'"),
+    ({"action": "swipe", "direction": "up"}, "swipe is a phone action"),
+    ({"action": "fly"}, "unknown action 'fly'"),
 ])  # fmt: skip
 def test_unusable_steps_say_why(action: dict, reason: str) -> None:
     with pytest.raises(InvalidOutput, match=reason):

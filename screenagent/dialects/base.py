@@ -289,6 +289,28 @@ def call_kwargs(call: str) -> tuple[str, dict[str, Any]]:
     return name, kwargs
 
 
+PHONE_ACTIONS = frozenset({
+    "long_press", "longpress", "swipe", "press_back", "press_home", "press_recent", "back", "home",
+    "system_button", "open_app", "open", "navigate_back", "navigate_home",
+})  # fmt: skip
+"""Actions of phone action spaces that have no desktop equivalent (names lower-cased, without a
+``mobile.`` prefix)."""
+
+
+def phone_action(name: str) -> bool:
+    return name.strip().lower().removeprefix("mobile.").replace("-", "_") in PHONE_ACTIONS
+
+
+def refuse_phone_action(name: str, raw: str) -> InvalidOutput:
+    """The error for a phone-only action: named, never guessed at as a desktop one."""
+    return InvalidOutput(
+        f"{name} is a phone action (long press, swipe, back, home, open app); screenagent drives a "
+        "desktop, where it has no equivalent: answer with a desktop action (click, double click, "
+        "type, key, scroll, drag)",
+        raw=raw,
+    )
+
+
 def done(success: bool, answer: str | None = None) -> ModelAction:
     return ModelAction(data={"action": "done", "success": success, "answer": answer or None})
 

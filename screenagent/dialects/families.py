@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from . import grounders, holo, hosted, pyautogui_code, qwen, uitars
+from . import atlas, grounders, holo, hosted, pyautogui_code, qwen, uitars
 from .base import (
     Dialect,
     ModelAction,
@@ -25,7 +25,9 @@ from .base import (
     ScaleToTarget,
     done,
     numbers,
+    phone_action,
     point_of,
+    refuse_phone_action,
 )
 
 # --- point-only grounding families -------------------------------------------------------------
@@ -51,6 +53,14 @@ def _parse_point(extent: float, *, strip_refs: bool = False) -> Any:
                                                                space=ModelSpace.relative(extent)),))  # fmt: skip
 
     return parse
+
+
+_atlas_point = _parse_point(1000, strip_refs=True)
+
+
+def _parse_os_atlas(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
+    """OS-Atlas-Pro's ``thoughts:``/``actions:`` answer, else the Base models' point or box."""
+    return atlas.parse_atlas_pro(text) or _atlas_point(text, model_size)
 
 
 def _parse_showui(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
@@ -88,6 +98,8 @@ def _parse_showui(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
             )
         elif kind == "ANSWER":
             actions.append(done(True, str(value) if value else None))
+        elif phone_action(kind):
+            raise refuse_phone_action(kind, text)
         else:
             raise InvalidOutput(f"unsupported ShowUI action {kind!r}", raw=text)
     if not actions:
@@ -146,12 +158,13 @@ FAMILIES: dict[str, Dialect] = {
         ),
         Dialect(
             id="os-atlas",
-            parse=_parse_point(1000, strip_refs=True),
+            parse=_parse_os_atlas,
             grounding=lambda t, size: Prompt(
                 user="In this UI screenshot, what is the position of the element "
                 f'corresponding to the command "{t}" (with bbox)?'
             ),
-            notes="relative 0-1000 point or box (OS-Atlas README)",
+            notes="relative 0-1000 point or box (OS-Atlas README); Pro: thoughts:/actions: with "
+            "CLICK <point>[[x,y]]</point>, TYPE [..], SCROLL [..] (eval prompts)",
         ),
         Dialect(
             id="uground",

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from .base import ModelAction, ParsedAnswer, Prompt, done, number
+from .base import ModelAction, ParsedAnswer, Prompt, done, number, phone_action, refuse_phone_action
 
 _HOLO1_CLICK = re.compile(r"Click\(\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*\)")
 
@@ -137,6 +137,8 @@ def _navigation(act: dict[str, Any], space: ModelSpace, text: str) -> list[Model
             "restart (start the task over) is not an action screenagent takes: give the next "
             "action on the screen as it is", raw=text,
         )  # fmt: skip
+    if isinstance(name, str) and phone_action(name):
+        raise refuse_phone_action(name, text)
     raise InvalidOutput(
         f"unknown action {name!r}: expected click_element, write_element_abs, scroll, go_back, "
         "refresh, goto, wait or answer", raw=text,

@@ -22,6 +22,8 @@ from .base import (
     done,
     key_names,
     number,
+    phone_action,
+    refuse_phone_action,
     scroll_amount,
     split_keys,
 )
@@ -130,8 +132,8 @@ class _Reader:
         elif name in ("computer.wait", "mobile.wait", "wait", "time.sleep", "pyautogui.sleep"):
             seconds = kwargs.get("seconds", args[0] if args else 1)
             self.add({"action": "wait", "seconds": number(seconds, "wait: seconds")})
-        elif name.startswith("mobile."):
-            raise InvalidOutput(f"{name} is a phone action; this is a desktop", raw=name)
+        elif name.startswith("mobile.") or phone_action(name):
+            raise refuse_phone_action(name, name)
         else:
             raise InvalidOutput(
                 f"unknown action {name!r}; use pyautogui.click/doubleClick/rightClick/moveTo/dragTo/"

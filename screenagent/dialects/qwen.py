@@ -21,7 +21,9 @@ from .base import (
     done,
     key_names,
     number,
+    phone_action,
     point_of,
+    refuse_phone_action,
     scroll_amount,
     split_keys,
 )
@@ -64,13 +66,10 @@ _QWEN_CLICKS = {"left_click": ("left", 1), "click": ("left", 1), "right_click": 
 
 
 def _qwen_drag(args: dict[str, Any], space: ModelSpace, last: list[float] | None) -> list[ModelAction]:
-    if args.get("action") == "swipe":
-        (x, y), (tx, ty) = _coord(args), _coord(args, "coordinate2")
-    else:  # left_click_drag: from where the pointer is
-        if last is None:
-            raise InvalidOutput("left_click_drag drags from the pointer: move the mouse first (mouse_move) "
-                                "in the same answer", raw=json.dumps(args))  # fmt: skip
-        (x, y), (tx, ty) = (last[0], last[1]), _coord(args)
+    if last is None:  # left_click_drag: from where the pointer is
+        raise InvalidOutput("left_click_drag drags from the pointer: move the mouse first (mouse_move) "
+                            "in the same answer", raw=json.dumps(args))  # fmt: skip
+    (x, y), (tx, ty) = (last[0], last[1]), _coord(args)
     return [ModelAction(data={"action": "drag", "x": x, "y": y, "to_x": tx, "to_y": ty}, space=space)]
 
 
@@ -106,7 +105,7 @@ _QwenAct = Callable[[dict[str, Any], ModelSpace, "list[float] | None"], "list[Mo
 _QWEN_ACTIONS: dict[str, _QwenAct] = {
     "mouse_move": lambda a, s, last: [ModelAction(data={"action": "move", "x": _coord(a)[0],
                                                         "y": _coord(a)[1]}, space=s)],
-    "left_click_drag": _qwen_drag, "swipe": _qwen_drag, "key": _qwen_key,
+    "left_click_drag": _qwen_drag, "key": _qwen_key,
     "type": lambda a, s, last: [ModelAction(data={"action": "type", "text": str(a.get("text", ""))})],
     "scroll": _qwen_scroll, "hscroll": _qwen_scroll, "wait": _qwen_wait,
     "terminate": lambda a, s, last: [done(str(a.get("status", "success")).lower() == "success")],
@@ -125,6 +124,8 @@ def _qwen_tool_action(
         return [ModelAction(data={"action": "click", "x": x, "y": y, "button": button, "clicks": n},
                             space=space)]  # fmt: skip
     act = _QWEN_ACTIONS.get(action)
+    if act is None and phone_action(action):
+        raise refuse_phone_action(action, json.dumps(args))
     if act is None:
         raise InvalidOutput(f"unknown computer_use action {action!r}", raw=json.dumps(args))
     return act(args, space, last)

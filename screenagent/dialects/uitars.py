@@ -12,7 +12,17 @@ from typing import Any
 
 from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from .base import ModelAction, ParsedAnswer, Prompt, call_kwargs, done, point_of, split_keys
+from .base import (
+    ModelAction,
+    ParsedAnswer,
+    Prompt,
+    call_kwargs,
+    done,
+    phone_action,
+    point_of,
+    refuse_phone_action,
+    split_keys,
+)
 
 SPECIAL_TOKENS = re.compile(r"<\|box_start\|>|<\|box_end\|>|<\|im_end\|>|<\|endoftext\|>")
 _POINT_TAG = re.compile(r"<point>\s*(-?\d+(?:\.\d+)?)[\s,]+(-?\d+(?:\.\d+)?)\s*</point>")
@@ -104,6 +114,8 @@ def _uitars_action(name: str, kw: dict[str, Any], space: ModelSpace) -> list[Mod
             return [done(True, str(kw.get("content", "")) or None)]
         case "call_user":
             return [done(False, "the model asked for the user's help")]
+    if phone_action(name):
+        raise refuse_phone_action(name, str(kw))
     raise InvalidOutput(
         f"unknown action {name!r}; use click, left_double, right_single, drag, hotkey, type, "
         "scroll, wait, finished or call_user",
