@@ -281,10 +281,13 @@ _json_values = st.recursive(
 _keys = st.sampled_from(["action", "type", "coordinate", "start_coordinate", "text", "keys", "scroll_direction",
                          "scroll_amount", "duration", "x", "y", "button", "path", "scroll_x", "scroll_y",
                          "pixels", "time", "status", "clicks", "presses", "message", "page",
-                         "element", "content", "direction", "url", "seconds"])  # fmt: skip
+                         "element", "content", "direction", "url", "seconds", "point", "start_point",
+                         "end_point", "press_enter"])  # fmt: skip
 _names = st.sampled_from(["left_click", "click", "double_click", "scroll", "key", "keypress", "type", "wait",
                           "drag", "left_click_drag", "mouse_move", "move", "terminate", "hscroll", "triple_click",
-                          "click_element", "write_element_abs", "go_back", "refresh", "goto", "answer", "restart"])  # fmt: skip
+                          "click_element", "write_element_abs", "go_back", "refresh", "goto", "answer", "restart",
+                          "write", "right_click", "left_double", "right_single", "move_to", "hotkey", "press",
+                          "finished", "call_user", "swipe", "long_press"])  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
@@ -298,6 +301,12 @@ def test_structured_garbage_never_escapes(name: str, args: dict) -> None:
         "openai": json.dumps({"type": "computer_call", "action": {**args, "type": name}}),
         "qwen2.5-vl": "<tool_call>" + json.dumps({"name": "computer_use", "arguments": {**args, "action": name}}) + "</tool_call>",
         "holo1": json.dumps({"note": "", "thought": "t", "action": {**args, "action": name}}),
+        "holo3": json.dumps({"note": None, "thought": "t", "tool_call": {**args, "tool_name": name}}),
+        "qwen3.5": "<tool_call><function=computer>" + "".join(f"<parameter={k}>{json.dumps(v)}</parameter>"
+                                                             for k, v in {**args, "action": name}.items()) + "</function></tool_call>",
+        "ui-tars-2": f"<seed:tool_call><function={name}>" + "".join(
+            f"<parameter={k}>" + (f"<point>{v} {v}</point>" if k.endswith("point") else str(v)) + "</parameter>"
+            for k, v in args.items()) + "</function></seed:tool_call>",
         "aguvis": "pyautogui." + name + "(" + ", ".join(f"{k}={v!r}" for k, v in args.items()
                                                         if not (isinstance(v, float) and not math.isfinite(v))) + ")",
     }  # fmt: skip
@@ -323,6 +332,12 @@ def test_valid_structured_answers_always_parse(fx: float, fy: float) -> None:
         "openai": lambda x, y: json.dumps({"type": "computer_call", "action": {"type": "click", "button": "left", "x": x, "y": y}}),
         "qwen2.5-vl": lambda x, y: "<tool_call>" + json.dumps({"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [x, y]}}) + "</tool_call>",
         "aguvis": lambda x, y: f"pyautogui.click(x={fx:.4f}, y={fy:.4f})",  # relative 0-1
+        "holo3": lambda x, y: json.dumps({"note": None, "thought": "t", "tool_call": {
+            "tool_name": "click", "element": "e", "x": int(fx * 1000), "y": int(fy * 1000)}}),
+        "ui-tars-2": lambda x, y: f"<seed:tool_call><function=click><parameter=point><point>{int(fx * 1000)} "
+                                  f"{int(fy * 1000)}</point></parameter></function></seed:tool_call>",
+        "qwen3.5": lambda x, y: "<tool_call><function=computer><parameter=action>left_click</parameter>"
+                                f"<parameter=coordinate>[{int(fx * 1000)}, {int(fy * 1000)}]</parameter></function></tool_call>",
     }.items():  # fmt: skip
         mw, mh = get_dialect(family).model_input_size(w, h)
         x, y = int(fx * mw), int(fy * mh)

@@ -289,6 +289,18 @@ def call_kwargs(call: str) -> tuple[str, dict[str, Any]]:
     return name, kwargs
 
 
+_FUNCTION = re.compile(r"<function=([\w.-]+)>(.*?)</function>", re.S)
+_PARAMETER = re.compile(r"<parameter=([\w.-]+)>(.*?)</parameter>", re.S)
+
+
+def function_calls(block: str) -> list[tuple[str, dict[str, str]]]:
+    """The XML-style calls ``<function=NAME><parameter=KEY>value</parameter>...</function>`` of a
+    tool-call block (UI-TARS-2's ``<seed:tool_call>``, Qwen3.5's ``<tool_call>``), in order, with
+    each value as written (the family decides how to read it)."""
+    return [(m.group(1), {p.group(1): p.group(2) for p in _PARAMETER.finditer(m.group(2))})
+            for m in _FUNCTION.finditer(block)]  # fmt: skip
+
+
 PHONE_ACTIONS = frozenset({
     "long_press", "longpress", "swipe", "press_back", "press_home", "press_recent", "back", "home",
     "system_button", "open_app", "open", "navigate_back", "navigate_home",

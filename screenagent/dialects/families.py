@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from . import atlas, grounders, holo, hosted, pyautogui_code, qwen, uitars
+from . import atlas, grounders, holo, hosted, pyautogui_code, qwen, uitars, uitars2
 from .base import (
     Dialect,
     ModelAction,
@@ -145,6 +145,23 @@ FAMILIES: dict[str, Dialect] = {
             notes="tool calls relative 0-999 (mobile cookbook rescale_coordinates); point_2d relative 0-1000",
         ),
         Dialect(
+            id="qwen3.5",
+            parse=qwen.parse_qwen("relative", 1000, tool_extent=1000),
+            resize=Resize(factor=32, min_pixels=65536, max_pixels=16777216),
+            grounding=qwen.qwen_grounding,
+            agent=qwen.qwen_agent(qwen3=True),
+            notes="Qwen3.5/3.6 agents: <tool_call> JSON or XML-style <function=computer><parameter=...>, "
+            "relative 0-1000 (trycua/cua loops/qwen35.py); point_2d relative 0-1000",
+        ),
+        Dialect(
+            id="ui-tars-2",
+            parse=uitars2.parse_uitars2,
+            grounding=lambda t, size: uitars2.uitars2_agent(f"Click {t}.", "", size),
+            agent=uitars2.uitars2_agent,
+            notes="<seed:tool_call><function=click><parameter=point><point>x y</point>..., [0, 1000] of the "
+            "image sent (Seed GUI prompt as trycua/cua loops/uitars2.py reproduces it)",
+        ),
+        Dialect(
             id="showui",
             parse=_parse_showui,
             resize=Resize(factor=28, min_pixels=256 * 28 * 28, max_pixels=1344 * 28 * 28),
@@ -230,6 +247,15 @@ FAMILIES: dict[str, Dialect] = {
             resize=Resize(factor=32, min_pixels=65536, max_pixels=16777216),
             grounding=holo.holo2_grounding,
             notes='{"x", "y"} relative 0-1000 (holo2 localization notebook; Qwen3-VL based)',
+        ),
+        Dialect(
+            id="holo3",
+            parse=holo.parse_holo3,
+            grounding=holo.holo2_grounding,
+            agent=holo.holo3_agent,
+            notes="one JSON step {note, thought, tool_call: {tool_name, ...}} against the tool union shown in "
+            "the system prompt, integers in [0, 1000] of the image sent (hub.hcompany.ai/agent-loop); "
+            "grounding asks Holo2's {x, y} in [0, 1000]",
         ),
         Dialect(
             id="ui-venus",

@@ -169,3 +169,135 @@ def parse_holo2(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
 
 holo15_grounding = _holo_prompt(ClickAbsoluteAction)
 holo2_grounding = _holo_prompt(ClickCoordinates)
+
+
+# --- Holo3 / Holo3.1: one JSON step {note, thought, tool_call: {tool_name, ...}}, [0, 1000] -------
+# hub.hcompany.ai/agent-loop: the harness declares its tools as a union of schemas tagged by a
+# Literal ``tool_name`` and shows the schema in the system prompt; ``tool_call`` is flat (the
+# arguments are siblings of ``tool_name``); coordinates are integers in [0, 1000] of the image
+# sent; ``note`` is the model's memory (null when there is nothing new).
+
+_H3 = ModelSpace.relative(1000)
+
+
+class _At(BaseModel):
+    element: str = Field(description="What is at the point, in words.")
+    x: int = Field(ge=0, le=1000, description="Horizontal position, 0 (left edge) to 1000 (right edge).")
+    y: int = Field(ge=0, le=1000, description="Vertical position, 0 (top edge) to 1000 (bottom edge).")
+
+
+class H3Click(_At):
+    tool_name: Literal["click"]
+
+
+class H3DoubleClick(_At):
+    tool_name: Literal["double_click"]
+
+
+class H3RightClick(_At):
+    tool_name: Literal["right_click"]
+
+
+class H3Write(BaseModel):
+    tool_name: Literal["write"]
+    content: str = Field(description="The text to type.")
+    element: str | None = Field(default=None, description="The field to type into, in words.")
+    x: int | None = Field(default=None, ge=0, le=1000, description="The field's position (clicked first).")
+    y: int | None = Field(default=None, ge=0, le=1000)
+    press_enter: bool = Field(default=False, description="Press Enter after the text.")
+
+
+class H3Key(BaseModel):
+    tool_name: Literal["key"]
+    keys: list[str] = Field(description='Keys held together, e.g. ["ctrl", "s"].')
+
+
+class H3Scroll(BaseModel):
+    tool_name: Literal["scroll"]
+    direction: Literal["up", "down", "left", "right"]
+    x: int | None = Field(default=None, ge=0, le=1000, description="Where to scroll (default: the pointer).")
+    y: int | None = Field(default=None, ge=0, le=1000)
+
+
+class H3Wait(BaseModel):
+    tool_name: Literal["wait"]
+    seconds: float = Field(default=2, ge=0, le=30)
+
+
+class H3Answer(BaseModel):
+    tool_name: Literal["answer"]
+    content: str = Field(description="The final answer, or what was done.")
+
+
+class H3Step(BaseModel):
+    note: str | None = Field(description="Facts from this screen that later steps need; null if none.")
+    thought: str = Field(description="A one-line plan for this action.")
+    tool_call: H3Click | H3DoubleClick | H3RightClick | H3Write | H3Key | H3Scroll | H3Wait | H3Answer = Field(
+        discriminator="tool_name")
+
+
+HOLO3_SYSTEM = (
+    "You operate a desktop computer to complete the user's task, one action per turn. Each turn "
+    "you get a screenshot. Answer with exactly one JSON object: \"note\" keeps facts you will "
+    "need later (null when there is nothing new), \"thought\" is your plan for this step in one "
+    "line, and \"tool_call\" is the action, its tool_name beside its arguments. Positions are "
+    "integers from 0 to 1000 across the screenshot's width (x) and height (y). When the task is "
+    "done, call answer.\n<output_format>\n{schema}\n</output_format>"
+)
+
+
+def holo3_agent(task: str, history: str, size: tuple[int, int]) -> Prompt:
+    user = f"<task>\n{task}\n</task>"
+    if history:
+        user += f"\n<history>\n{history}\n</history>"
+    return Prompt(system=HOLO3_SYSTEM.format(schema=json.dumps(H3Step.model_json_schema())), user=user)
+
+
+def _holo3_tool(call: dict[str, Any], text: str) -> list[ModelAction]:
+    name = call.get("tool_name")
+    clicks: dict[str, dict[str, Any]] = {"click": {}, "double_click": {"clicks": 2}, "right_click": {"button": "right"}}
+    if name in clicks:
+        x, y = _point(call, text)
+        return [ModelAction(data={"action": "click", "x": x, "y": y, **clicks[name]}, space=_H3)]
+    if name == "write":
+        out = []
+        if call.get("x") is not None or call.get("y") is not None:
+            out.append(_click(*_point(call, text), _H3))
+        out.append(_type(_text_field(call, "content", text)))
+        if call.get("press_enter") is True:
+            out.append(_key("enter"))
+        return out
+    if name == "key":
+        keys = call.get("keys")
+        if isinstance(keys, str):
+            keys = [keys]
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+            raise InvalidOutput('key: "keys" must be a list of key names', raw=text)
+        return [_key(*keys)]
+    if name == "scroll":
+        act = _navigation({"action": "scroll", "direction": call.get("direction")}, _H3, text)[0]
+        if call.get("x") is None and call.get("y") is None:
+            return [act]
+        x, y = _point(call, text)
+        return [ModelAction(data={**act.data, "x": x, "y": y}, space=_H3)]
+    if name == "wait":
+        return [ModelAction(data={"action": "wait", "seconds": number(call.get("seconds", 2), "wait: seconds")})]
+    if name == "answer":
+        return [done(True, _text_field(call, "content", text))]
+    if isinstance(name, str) and phone_action(name):
+        raise refuse_phone_action(name, text)
+    raise InvalidOutput(f"unknown tool_name {name!r}: expected click, double_click, right_click, write, key, "
+                        "scroll, wait or answer", raw=text)  # fmt: skip
+
+
+def parse_holo3(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
+    """A Holo3 step, or a plain ``{"x", "y"}`` click in [0, 1000] (its localization answer)."""
+    obj = _first_object(text)
+    call = obj.get("tool_call")
+    if not isinstance(call, dict):
+        return ParsedAnswer(thought=None, actions=(_click(*_point(obj, text), _H3),))
+    thought = obj.get("thought") if isinstance(obj.get("thought"), str) else None
+    note = obj.get("note")
+    if isinstance(note, str) and note.strip():
+        thought = f"{thought or ''}\nNotes: {note.strip()}".strip()
+    return ParsedAnswer(thought=thought, actions=tuple(_holo3_tool(call, text)))

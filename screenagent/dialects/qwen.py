@@ -19,6 +19,7 @@ from .base import (
     ParsedAnswer,
     Prompt,
     done,
+    function_calls,
     key_names,
     number,
     phone_action,
@@ -215,10 +216,29 @@ def qwen_agent(qwen3: bool) -> Any:
     return prompt
 
 
-def parse_qwen(tool_space: str, grounding_extent: int | None) -> Any:
+def _xml_tool_call(raw: str) -> dict[str, Any]:
+    """Qwen3.5's XML-style call ``<function=computer><parameter=action>left_click</parameter>
+    <parameter=coordinate>[500, 300]</parameter></function>`` as the JSON form's object (values
+    read as JSON where they are JSON; a ``type`` parameter naming the action is the action)."""
+    calls = function_calls(raw)
+    if len(calls) != 1:
+        raise InvalidOutput("a tool call holds one <function=...> call", raw=raw)
+    name, params = calls[0]
+    args: dict[str, Any] = {}
+    for key, value in params.items():
+        try:
+            args[key] = json.loads(value.strip())
+        except json.JSONDecodeError:
+            args[key] = value.strip()
+    if "action" not in args and "type" in args:
+        args["action"] = args.pop("type")
+    return {"name": name, "arguments": args}
+
+
+def parse_qwen(tool_space: str, grounding_extent: int | None, *, tool_extent: int = 999) -> Any:
     def parse(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
         pixel_space = ModelSpace.pixels(*model_size)
-        tool = pixel_space if tool_space == "pixels" else ModelSpace.relative(999)
+        tool = pixel_space if tool_space == "pixels" else ModelSpace.relative(tool_extent)
         grounding = (
             pixel_space if grounding_extent is None else ModelSpace.relative(grounding_extent)
         )
@@ -231,7 +251,7 @@ def parse_qwen(tool_space: str, grounding_extent: int | None) -> Any:
         if calls:
             last: list[float] | None = None
             for raw in calls:
-                obj = _json_loose(raw)
+                obj = _xml_tool_call(raw) if raw.lstrip().startswith("<function=") else _json_loose(raw)
                 if not isinstance(obj, dict) or not isinstance(obj.get("arguments"), dict):
                     raise InvalidOutput('a tool call is {"name": ..., "arguments": {...}}', raw=raw)
                 for ma in _qwen_tool_action(obj["arguments"], tool, last):
