@@ -133,3 +133,41 @@ def test_qwen35_xml_and_json_tool_calls_agree() -> None:
 ])  # fmt: skip
 def test_family_from_the_model_name(name: str, family: str) -> None:
     assert detect_family(name) == family
+
+
+def _mai(args: dict, thinking: str = "tap the search box") -> str:
+    call = json.dumps({"name": "mobile_use", "arguments": args}, separators=(",", ":"))
+    return f"<thinking>\n{thinking}\n</thinking>\n<tool_call>\n{call}\n</tool_call>"
+
+
+def test_mai_ui_points_are_thousandths_of_999() -> None:
+    """Tongyi-MAI/MAI-UI src/mai_naivigation_agent.py: ``SCALE_FACTOR = 999``; the point is
+    divided by it (a 4-value coordinate gives its centre); the history format written there is
+    the one parsed here."""
+    answer, (click,) = parse("mai-ui", _mai({"action": "click", "coordinate": [500, 250]}), 1998, 1998)
+    assert isinstance(click, Click) and (click.x, click.y) == (1000, 500)
+    assert answer.thought == "tap the search box"
+    _, (box,) = parse("mai-ui", _mai({"action": "click", "coordinate": [400, 200, 600, 300]}), 1998, 1998)
+    assert (box.x, box.y) == (1000, 500)
+    _, (t,) = parse("mai-ui", "thinking out loud</think><tool_call>" + json.dumps(
+        {"name": "mobile_use", "arguments": {"action": "type", "text": "hello"}}) + "</tool_call>", 999, 999)
+    assert isinstance(t, Type) and t.text == "hello"
+
+
+def test_mai_ui_desktop_actions_and_refusals() -> None:
+    _, (d,) = parse("mai-ui", _mai({"action": "drag", "start_coordinate": [0, 0], "end_coordinate": [999, 999]}),
+                    1000, 1000)  # fmt: skip
+    assert isinstance(d, Drag)
+    _, (enter,) = parse("mai-ui", _mai({"action": "system_button", "button": "enter"}), 1000, 1000)
+    assert enter.keys == ["enter"]
+    _, (end,) = parse("mai-ui", _mai({"action": "terminate", "status": "fail"}), 1000, 1000)
+    assert isinstance(end, Done) and not end.success
+    _, (ask,) = parse("mai-ui", _mai({"action": "INFO", "text": "which account?"}), 1000, 1000)
+    assert isinstance(ask, Done) and not ask.success and "which account?" in (ask.answer or "")
+    for args, name in [({"action": "long_press", "coordinate": [1, 1]}, "long_press"),
+                       ({"action": "swipe", "direction": "up"}, "swipe"), ({"action": "open", "text": "Maps"}, "open"),
+                       ({"action": "system_button", "button": "home"}, "system_button 'home'"),
+                       ({"action": "AWAKE", "text": "Maps"}, "AWAKE")]:  # fmt: skip
+        with pytest.raises(InvalidOutput, match=f"{name} is a phone action"):
+            parse("mai-ui", _mai(args), 1000, 1000)
+    assert detect_family("Tongyi-MAI/MAI-UI-8B") == "mai-ui"

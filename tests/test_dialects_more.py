@@ -282,12 +282,12 @@ _keys = st.sampled_from(["action", "type", "coordinate", "start_coordinate", "te
                          "scroll_amount", "duration", "x", "y", "button", "path", "scroll_x", "scroll_y",
                          "pixels", "time", "status", "clicks", "presses", "message", "page",
                          "element", "content", "direction", "url", "seconds", "point", "start_point",
-                         "end_point", "press_enter"])  # fmt: skip
+                         "end_point", "press_enter", "start_coordinate", "end_coordinate"])  # fmt: skip
 _names = st.sampled_from(["left_click", "click", "double_click", "scroll", "key", "keypress", "type", "wait",
                           "drag", "left_click_drag", "mouse_move", "move", "terminate", "hscroll", "triple_click",
                           "click_element", "write_element_abs", "go_back", "refresh", "goto", "answer", "restart",
                           "write", "right_click", "left_double", "right_single", "move_to", "hotkey", "press",
-                          "finished", "call_user", "swipe", "long_press"])  # fmt: skip
+                          "finished", "call_user", "swipe", "long_press", "system_button", "INFO"])  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
@@ -302,6 +302,7 @@ def test_structured_garbage_never_escapes(name: str, args: dict) -> None:
         "qwen2.5-vl": "<tool_call>" + json.dumps({"name": "computer_use", "arguments": {**args, "action": name}}) + "</tool_call>",
         "holo1": json.dumps({"note": "", "thought": "t", "action": {**args, "action": name}}),
         "holo3": json.dumps({"note": None, "thought": "t", "tool_call": {**args, "tool_name": name}}),
+        "mai-ui": "<tool_call>" + json.dumps({"name": "mobile_use", "arguments": {**args, "action": name}}) + "</tool_call>",
         "qwen3.5": "<tool_call><function=computer>" + "".join(f"<parameter={k}>{json.dumps(v)}</parameter>"
                                                              for k, v in {**args, "action": name}.items()) + "</function></tool_call>",
         "ui-tars-2": f"<seed:tool_call><function={name}>" + "".join(

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from . import atlas, grounders, holo, hosted, pyautogui_code, qwen, uitars, uitars2
+from . import atlas, grounders, holo, hosted, mai, pyautogui_code, qwen, uitars, uitars2
 from .base import (
     Dialect,
     ModelAction,
@@ -160,6 +160,15 @@ FAMILIES: dict[str, Dialect] = {
             agent=uitars2.uitars2_agent,
             notes="<seed:tool_call><function=click><parameter=point><point>x y</point>..., [0, 1000] of the "
             "image sent (Seed GUI prompt as trycua/cua loops/uitars2.py reproduces it)",
+        ),
+        Dialect(
+            id="mai-ui",
+            parse=mai.parse_mai_ui,
+            resize=Resize(factor=32, min_pixels=65536, max_pixels=16777216),
+            grounding=lambda t, size: mai.mai_agent(f"Click {t}.", "", size),
+            agent=mai.mai_agent,
+            notes="<thinking>, then <tool_call> mobile_use JSON, coordinates /999 (Tongyi-MAI/MAI-UI "
+            "src/mai_naivigation_agent.py); desktop-applicable actions only, phone actions refused",
         ),
         Dialect(
             id="showui",

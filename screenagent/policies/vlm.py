@@ -32,7 +32,7 @@ HISTORY_STEPS = 8
 """How many earlier steps are summarised in the prompt."""
 
 _FAMILY_NAMES = [
-    ("holo3", "holo3"), ("holotron-3", "holo3"), ("ui-tars-2", "ui-tars-2"), ("uitars-2", "ui-tars-2"),
+    ("holo3", "holo3"), ("holotron-3", "holo3"), ("mai-ui", "mai-ui"), ("ui-tars-2", "ui-tars-2"), ("uitars-2", "ui-tars-2"),
     ("qwen3.5", "qwen3.5"), ("qwen3-5", "qwen3.5"), ("qwen3.6", "qwen3.5"), ("qwen3-6", "qwen3.5"),
     ("ui-tars-1.5", "ui-tars-1.5"), ("ui-tars-1-5", "ui-tars-1.5"), ("ui-tars", "ui-tars"),
     ("qwen3-vl", "qwen3-vl"), ("qwen2.5-vl", "qwen2.5-vl"), ("qwen2-5-vl", "qwen2.5-vl"),
