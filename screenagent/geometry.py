@@ -273,3 +273,67 @@ def model_to_frame(
     fx = min(frame_width - 1, math.floor(x * frame_width / space.width))
     fy = min(frame_height - 1, math.floor(y * frame_height / space.height))
     return fx, fy
+
+
+# --- the zoom-in pass -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ZoomWindow:
+    """The zoom-in pass's space: the part of the frame around a first answer (``box``, frame
+    pixels), sent to the model as an image of ``size`` pixels.
+
+    A crop pixel ``x`` covers frame ``[x1 + x * box.width / size[0], ...)``; `to_frame` aims at
+    the frame pixel holding its centre, `from_frame` is its inverse (within one crop pixel).
+    """
+
+    box: Box
+    size: tuple[int, int]
+
+    def __post_init__(self) -> None:
+        if self.box.width <= 0 or self.box.height <= 0 or min(self.size) <= 0:
+            raise ValueError(f"a zoom window needs a positive size, got {self.box} -> {self.size}")
+
+    @classmethod
+    def around(cls, x: int, y: int, *, frame_size: tuple[int, int], factor: float,
+               size: tuple[int, int] | None = None) -> ZoomWindow:  # fmt: skip
+        """A window of ``1/factor`` of the frame on each side, centred on (x, y) and moved
+        (never shrunk) to lie inside the frame; sent at ``size`` (default: the frame's size,
+        the model input size of a whole screenshot)."""
+        if not factor > 1:
+            raise ValueError(f"a zoom factor must be above 1, got {factor:g}")
+        fw, fh = frame_size
+        w, h = max(1, round(fw / factor)), max(1, round(fh / factor))
+        x1 = min(max(0, x - w // 2), fw - w)
+        y1 = min(max(0, y - h // 2), fh - h)
+        return cls(box=Box(x1=x1, y1=y1, x2=x1 + w, y2=y1 + h), size=size or (fw, fh))
+
+    @property
+    def magnification(self) -> float:
+        """Crop pixels per frame pixel."""
+        return self.size[0] / self.box.width
+
+    def to_frame(self, x: float, y: float) -> tuple[int, int]:
+        """A pixel of the sent crop -> the frame pixel under its centre."""
+        if not (0 <= x < self.size[0] and 0 <= y < self.size[1]):
+            raise ValueError(f"({x:g}, {y:g}) is outside the {self.size[0]}x{self.size[1]} crop")
+        return (
+            self.box.x1 + math.floor((x + 0.5) * self.box.width / self.size[0]),
+            self.box.y1 + math.floor((y + 0.5) * self.box.height / self.size[1]),
+        )
+
+    def from_frame(self, fx: float, fy: float) -> tuple[int, int]:
+        """Inverse of `to_frame`: the crop pixel under the centre of frame pixel (fx, fy)."""
+        if not self.box.contains_point(fx, fy):
+            raise ValueError(f"({fx:g}, {fy:g}) is outside the zoom window {self.box.as_list()}")
+        return (
+            math.floor((fx - self.box.x1 + 0.5) * self.size[0] / self.box.width),
+            math.floor((fy - self.box.y1 + 0.5) * self.size[1] / self.box.height),
+        )
+
+    def crop(self, image: Image.Image) -> Image.Image:
+        """The window's pixels at ``size`` (what the zoom-in pass sends)."""
+        from PIL import Image as PILImage
+
+        part = image.crop((self.box.x1, self.box.y1, self.box.x2, self.box.y2))
+        return part if part.size == self.size else part.resize(self.size, PILImage.Resampling.LANCZOS)

@@ -167,12 +167,14 @@ class Model:
             read errors and judge statements, but not ground or act).
         prep: The family's image preparation with the pixel budget in force (None with no
             dialect: images are sent as they are).
+        zoom: The zoom-in factor its points are refined with (None: one look).
     """
 
     spec: str
     backend: Backend
     dialect: Dialect | None = None
     prep: ImagePrep | None = None
+    zoom: float | None = None
 
     @property
     def name(self) -> str:
@@ -191,14 +193,14 @@ class Model:
         from .policies.vlm import VLMPolicy
 
         return VLMPolicy(self.backend, self._need_dialect("Deciding actions"), self.prep,
-                         context=context)  # fmt: skip
+                         context=context, zoom=self.zoom)  # fmt: skip
 
     def grounder(self, *, retries: int = 1) -> Any:
         """This model as a grounder: a target in words -> a point (`ModelGrounder`)."""
         from .policies.vlm import ModelGrounder
 
         return ModelGrounder(self.backend, self._need_dialect("Grounding"), self.prep,
-                             retries=retries)  # fmt: skip
+                             retries=retries, zoom=self.zoom)  # fmt: skip
 
     def judge(self) -> Any:
         """This model as the judge of ``expect`` statements."""
@@ -226,6 +228,7 @@ def load_model(
     dtype: str | None = None,
     image_format: str = "png",
     request_timeout: float = 120.0,
+    zoom: float | None = None,
 ) -> Model:
     """Load ``hf:PATH`` (local transformers) or ``openai:NAME`` (an OpenAI-compatible server).
 
@@ -242,6 +245,9 @@ def load_model(
         device, dtype: transformers only (default: the best device, its usual dtype).
         image_format: ``png`` or ``jpeg`` over HTTP.
         request_timeout: Seconds for one HTTP request.
+        zoom: Refine every point with a zoom-in pass: ask again on a window of 1/zoom of the
+            screen around the first answer (2 is a good start). None: the family's official
+            recipe decides (none of the families here zooms by default); 0: off.
     """
     from .dialects import Resize, get_dialect
     from .policies.vlm import detect_family
@@ -256,9 +262,14 @@ def load_model(
             f"Cannot tell the family of {name!r} from its name: give `family` (e.g. "
             "ui-tars-1.5, qwen2.5-vl; `screenagent parse --help` lists them)."
         )
+    if zoom is not None and zoom != 0 and not zoom > 1:
+        raise ConfigError(f"zoom must be above 1 (or 0 for off), got {zoom:g}")
     if fam is not None:
         dialect = get_dialect(fam)
         prep = dialect.image_prep(min_pixels, max_pixels)
+        zoom = dialect.zoom if zoom is None else zoom
+    elif zoom:
+        raise ConfigError("zoom refines a grounding model's points: it needs the model's family.")
     backend: Any
     if kind == "hf":
         from .backends import TransformersBackend
@@ -279,4 +290,4 @@ def load_model(
             )
         backend = OpenAIBackend(name, base_url=base_url, api_key=api_key,
                                 timeout=request_timeout, image_format=image_format)  # fmt: skip
-    return Model(spec=spec, backend=backend, dialect=dialect, prep=prep)
+    return Model(spec=spec, backend=backend, dialect=dialect, prep=prep, zoom=zoom or None)

@@ -55,6 +55,20 @@ StepStatus = Literal[
 """``checked``: a step that executes no action (a wait or an assertion) passed."""
 
 
+class ZoomRecord(BaseModel):
+    """A zoom-in pass, as logged (`screenagent.grounding.ZoomPass`): the first answer, the
+    window asked about again, the second answer (None: unusable, the first stood), frame
+    pixels."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first: tuple[int, int]
+    window: list[int]
+    magnification: float
+    second: tuple[int, int] | None = None
+    note: str = ""
+
+
 class GroundingRecord(BaseModel):
     """Where a target was found (a `screenagent.grounding.Grounding`, as logged).
 
@@ -69,6 +83,7 @@ class GroundingRecord(BaseModel):
         role: The accessible role, when the tree placed it (with its ``states``).
         agreement: How OCR's reading compared with the tree's box (agree / disagree: ...).
         notes: What else the grounder noticed.
+        zoom: The zoom-in pass, when a model grounded it with one.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -84,6 +99,7 @@ class GroundingRecord(BaseModel):
     states: list[str] = Field(default_factory=list)
     agreement: str | None = None
     notes: list[str] = Field(default_factory=list)
+    zoom: ZoomRecord | None = None
 
     @classmethod
     def of(cls, g: Any) -> GroundingRecord:
@@ -92,7 +108,8 @@ class GroundingRecord(BaseModel):
                    score=round(g.score, 4), text=g.text, model=g.model,
                    role=getattr(g, "role", None), states=list(getattr(g, "states", ())),
                    agreement=getattr(g, "agreement", None),
-                   notes=list(getattr(g, "notes", ())))  # fmt: skip
+                   notes=list(getattr(g, "notes", ())),
+                   zoom=ZoomRecord(**g.zoom.to_json()) if getattr(g, "zoom", None) else None)  # fmt: skip
 
 
 StepResultStatus = Literal["passed", "failed", "soft-failed", "skipped"]

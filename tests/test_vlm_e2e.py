@@ -29,6 +29,8 @@ FAMILY_ANSWERS = {
 }
 """What the tiny model learns to answer for TASK in each 2026 family's own format."""
 SAYS_DONE = "send the form as Ada"
+ZOOM_TASK = "press the Submit button"
+UITARS_CLICK = "Thought: the Submit button sends the form\nAction: click(start_box='<|box_start|>({x},{y})<|box_end|>')"
 VERDICT_NO = '{"pass": false, "reason": "the Name field is empty and no reply is shown"}'
 
 
@@ -96,6 +98,22 @@ def tiny_model(
         reply = family_answer.format(x=kx, y=ky)
         more.append((asked.system, user, reply))
         corpus += [asked.system or "", user, reply]
+    # zoom-in: for ZOOM_TASK it misses Submit on the whole screen (left of it, on the bare
+    # window) and finds it on the window `run --zoom` sends around that first answer
+    from screenagent.dialects import to_actions
+    from screenagent.geometry import ZoomWindow
+
+    uitars = get_dialect("ui-tars-1.5")
+    zoom_prompt = uitars.next_action_prompt(ZOOM_TASK, "", (mw, mh)).user + "\n\n" + prompt_context(
+        ZOOM_TASK, list(load_skills([BUNDLED_DIR]).values()))[0]  # fmt: skip
+    miss = UITARS_CLICK.format(x=round((submit[0] - 40) * mw / shot.width), y=my)
+    (first,) = to_actions(uitars.parse(miss, (mw, mh)), image_width=shot.width, image_height=shot.height)
+    window = ZoomWindow.around(first.x, first.y, frame_size=shot.size, factor=2, size=(mw, mh))
+    assert not submit[0] <= first.x < submit[0] + submit[2] and window.box.contains_point(cx, cy)
+    hx, hy = window.from_frame(cx, cy)
+    hit = UITARS_CLICK.format(x=hx, y=hy)
+    more += [(None, zoom_prompt, miss), (None, zoom_prompt, hit, window.crop(shot))]
+    corpus += [zoom_prompt, miss, hit]
     folder = build_tiny_qwen25vl(tmp / "model", corpus, max_pixels=max_pixels)
     folder.joinpath("prompt.txt").write_text(prompt)
     loss = overfit(folder, shot, prompt, answer, more=more)
@@ -154,6 +172,38 @@ def test_run_with_the_model_clicks_the_real_button(
     assert load_run(run_dir).meta.policy == "vlm:ui-tars-1.5"
     assert "Action: click" in step.raw and step.thought == "the Submit button sends the form"
     assert step.attempts[0].meta["model_input_size"] == [280, 168]
+
+
+def test_zoom_in_corrects_a_first_answer_that_misses(
+    tiny_model: tuple[Path, list[int]], demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
+) -> None:
+    """For ZOOM_TASK the tiny model misses Submit on the whole screen and finds it on the zoomed
+    window: without --zoom the click lands beside the button (the app sees no Submit), with
+    --zoom the second look clicks it (the app reports it), and the log keeps both answers."""
+    folder, submit = tiny_model
+    budget = ["--min-pixels", "3136", "--max-pixels", str(28 * 28 * 64)]
+    settle_screen(xdisplay)
+    plain = cli("run", ZOOM_TASK, "--model", f"hf:{folder}", "--family", "ui-tars-1.5", "--max-steps", "1",
+                *budget, "--run-dir", str(tmp_path / "plain"), env=dict(xdisplay.env), timeout=300)  # fmt: skip
+    assert "result: max_steps after 1 step" in plain.stderr, plain.stderr
+    time.sleep(0.5)
+    assert not any(c["widget"] == "submit" for c in demo_app.state()["clicks"]), "the first answer misses"
+    miss = load_run(tmp_path / "plain").steps[0].action
+    assert miss is not None and not (submit[0] <= miss["x"] < submit[0] + submit[2])
+    run_dir = tmp_path / "zoomed"
+    zoomed = cli("run", ZOOM_TASK, "--model", f"hf:{folder}", "--family", "ui-tars-1.5", "--max-steps", "1",
+                 "--zoom", *budget, "--run-dir", str(run_dir), env=dict(xdisplay.env), timeout=300)  # fmt: skip
+    assert "Name is required" in zoomed.stderr, zoomed.stderr
+    state = demo_app.wait_for(lambda s: s["dialog"])
+    assert any(c["widget"] == "submit" for c in state["clicks"])  # the app itself saw the click
+    step = load_run(run_dir).steps[0]
+    zoom = step.attempts[-1].meta["zoom"]
+    assert zoom["first"] == [miss["x"], miss["y"]] and zoom["second"] == [step.action["x"], step.action["y"]]
+    assert "click(start_box=" in zoom["raw"]
+    proc = cli("report", str(run_dir), env=dict(xdisplay.env), timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    html = (run_dir / "report.html").read_text()
+    assert f"first answer ({miss['x']}, {miss['y']})" in html and "second answer" in html
 
 
 @pytest.mark.parametrize("family", list(FAMILY_ANSWERS))

@@ -72,11 +72,12 @@ def overfit(
     *,
     steps: int = 300,
     system: str | None = None,
-    more: list[tuple[str | None, str, str]] = (),  # type: ignore[assignment]
+    more: list[tuple[str | None, str, str] | tuple[str | None, str, str, Image.Image]] = (),  # type: ignore[assignment]
 ) -> float:
     """Train the saved model until it answers ``answer`` for ``image`` and ``prompt`` (and each
-    ``(system, prompt, answer)`` of ``more``); returns the worst final loss. Uses the same
-    processor screenagent builds (image-only, without torchvision)."""
+    ``(system, prompt, answer[, image])`` of ``more``: on ``image`` unless one is given);
+    returns the worst final loss. Uses the same processor screenagent builds (image-only,
+    without torchvision)."""
     import torch
     from transformers import AutoModelForImageTextToText
 
@@ -85,17 +86,16 @@ def overfit(
     processor = _image_only_processor(str(folder))
     model = AutoModelForImageTextToText.from_pretrained(str(folder), dtype=torch.float32)
     batches = []
-    for sys_text, user, target in [(system, prompt, answer), *more]:
+    for sys_text, user, target, *own in [(system, prompt, answer), *more]:
+        shot = (own[0] if own else image).convert("RGB")
         messages = [
             {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": user}]}
         ]
         if sys_text:
             messages.insert(0, {"role": "system", "content": [{"type": "text", "text": sys_text}]})
         text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-        prefix = processor(text=[text], images=[image.convert("RGB")], return_tensors="pt")
-        full = processor(
-            text=[text + target + "<|im_end|>"], images=[image.convert("RGB")], return_tensors="pt"
-        )
+        prefix = processor(text=[text], images=[shot], return_tensors="pt")
+        full = processor(text=[text + target + "<|im_end|>"], images=[shot], return_tensors="pt")
         labels = full["input_ids"].clone()
         labels[:, : prefix["input_ids"].shape[1]] = -100
         batches.append((full, labels))

@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--monitor", type=int, default=0, metavar="N",
         help="read monitor N (1..) only; default 0: every monitor",
     )  # fmt: skip
-    add_model_options(read_errors, composed=False)
+    add_model_options(read_errors, composed=False, pointing=False)
     read_errors.add_argument(
         "--retries", type=int, default=2, metavar="N",
         help="with --model: extra attempts after an unusable answer (default 2)",

@@ -18,7 +18,8 @@ from .support import positive_float, positive_int, require_ocr
 MODEL_SPEC_HELP = MODEL_SPEC.replace("base_url", "--base-url").replace("'", "")
 
 
-def add_model_options(p: argparse.ArgumentParser, *, composed: bool) -> None:
+def add_model_options(p: argparse.ArgumentParser, *, composed: bool, pointing: bool = True) -> None:
+    """The model options; ``pointing=False``: a command whose model never points (no --zoom)."""
     g = p.add_argument_group("model")
     g.add_argument(
         "--model", metavar="SPEC", help=f"let a vision-language model decide: {MODEL_SPEC_HELP}"
@@ -59,11 +60,32 @@ def add_model_options(p: argparse.ArgumentParser, *, composed: bool) -> None:
     )
     g.add_argument("--request-timeout", type=positive_float, default=120.0, metavar="S",
                    help="seconds for one model request over HTTP (default 120)")  # fmt: skip
+    if pointing:
+        g.add_argument("--zoom", nargs="?", const=2.0, type=zoom_factor, metavar="FACTOR",
+                       help="refine each point with a second look at a window of 1/FACTOR of the "
+                            "screen around the first answer (FACTOR 2 when not given; 'off' turns a "
+                            "family's default off)")  # fmt: skip
 
 
-def load_for_cli(spec: str, args: argparse.Namespace, *, family_required: bool = True) -> Any:
+def zoom_factor(text: str) -> float:
+    """``--zoom`` values: a factor above 1, or ``off`` (0)."""
+    if text.strip().lower() in ("off", "0", "no", "none"):
+        return 0.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 1:
+        raise argparse.ArgumentTypeError(f"expected a zoom factor above 1 (e.g. 2) or 'off', got {text!r}")
+    return value
+
+
+def load_for_cli(
+    spec: str, args: argparse.Namespace, *, family_required: bool = True, zoom: bool = True
+) -> Any:
     """`load_model` with the command's options; the key and default URL come from the
-    environment here, at the CLI edge."""
+    environment here, at the CLI edge. ``zoom=False``: a model that only plans (never
+    points) takes no ``--zoom``."""
     from ..models import load_model
 
     return load_model(
@@ -74,6 +96,7 @@ def load_for_cli(spec: str, args: argparse.Namespace, *, family_required: bool =
         device=getattr(args, "device", None), dtype=getattr(args, "dtype", None),
         image_format=getattr(args, "image_format", "png"),
         request_timeout=getattr(args, "request_timeout", 120.0),
+        zoom=getattr(args, "zoom", None) if zoom else None,
     )  # fmt: skip
 
 
@@ -111,6 +134,6 @@ def model_policy(args: argparse.Namespace, context: str = "") -> Any:
         from ..policies.planner import PlannerPolicy
 
         grounder = model_grounder(args.grounder or "ocr", args)
-        backend = load_for_cli(planner, args, family_required=False).backend
+        backend = load_for_cli(planner, args, family_required=False, zoom=False).backend
         return PlannerPolicy(backend, grounder, context=context)
     return None

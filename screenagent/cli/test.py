@@ -112,7 +112,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     model = None
     if args.model:
         keys = ("family", "base_url", "device", "dtype", "min_pixels", "max_pixels",
-                "image_format", "request_timeout")  # fmt: skip
+                "image_format", "request_timeout", "zoom")  # fmt: skip
         model = ModelFactory(args.model, {k: getattr(args, k) for k in keys})
     cache_path = args.cache_file or files[0].base_dir / ".screenagent-cache.json"
     opts = RunOptions(

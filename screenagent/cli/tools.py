@@ -232,6 +232,10 @@ def _print_grounding(grounder: Any, target: Any, image: Any, as_json: bool) -> i
         print(
             f"{found.x} {found.y}  {found.text!r} box {found.box.as_list()} score {found.score:.2f} ({found.grounded_by})"
         )
+        if found.zoom is not None:
+            z = found.zoom
+            print(f"zoom x{z.magnification:.2f}: first answer {z.first[0]} {z.first[1]}, asked again on "
+                  f"{z.window.as_list()}" + (f" -> {z.second[0]} {z.second[1]}" if z.second else f"; {z.note}"))  # fmt: skip
     return 0
 
 

@@ -152,6 +152,8 @@ class Dialect:
         agent: The family's next-action prompt; None: the grounding prompt of the task plus
             the earlier steps.
         notes: Where the format comes from.
+        zoom: The zoom-in factor of the family's official inference recipe (None: its recipe
+            asks once; ``--zoom`` still turns a pass on).
     """
 
     id: str
@@ -160,6 +162,7 @@ class Dialect:
     grounding: GroundingPrompt = _plain
     agent: AgentPrompt | None = None
     notes: str = ""
+    zoom: float | None = None
 
     def grounding_prompt(self, target: str, size: tuple[int, int]) -> Prompt:
         return self.grounding(target, size)

@@ -28,12 +28,13 @@ from .model import (
     Relation,
     Target,
     TargetNotFound,
+    ZoomPass,
 )
 from .targets import parse_target
 from .text import normalize, reading_order, similarity
 
 __all__ = [
     "TIE", "AmbiguousTarget", "Candidate", "GroundedBy", "Grounder", "Grounding",
-    "GroundingError", "Relation", "Target", "TargetNotFound", "normalize", "parse_target",
-    "reading_order", "similarity",
+    "GroundingError", "Relation", "Target", "TargetNotFound", "ZoomPass", "normalize",
+    "parse_target", "reading_order", "similarity",
 ]  # fmt: skip

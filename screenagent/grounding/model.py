@@ -74,6 +74,26 @@ class Candidate:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ZoomPass:
+    """What a zoom-in pass did: the first answer (whole frame), the window asked about again,
+    and the second answer mapped back to the frame (None when it was unusable: ``note`` says
+    why, and the first answer stands). Points in frame pixels."""
+
+    first: tuple[int, int]
+    window: Box
+    magnification: float
+    second: tuple[int, int] | None
+    note: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "first": list(self.first), "window": self.window.as_list(),
+            "magnification": round(self.magnification, 3),
+            "second": list(self.second) if self.second else None, "note": self.note,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
 class Grounding:
     """Where a target is: the click point and the box, in frame pixels."""
 
@@ -98,6 +118,8 @@ class Grounding:
     ``disagree: ...`` or ``ocr found nothing there`` (None: not compared)."""
     notes: tuple[str, ...] = ()
     """What else the grounder noticed (a role it could not check without a tree...)."""
+    zoom: ZoomPass | None = None
+    """The zoom-in pass, when a model grounded it with one."""
 
     def to_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"model": self.model} if self.model else {}
@@ -107,6 +129,8 @@ class Grounding:
             extra["agreement"] = self.agreement
         if self.notes:
             extra["notes"] = list(self.notes)
+        if self.zoom:
+            extra["zoom"] = self.zoom.to_json()
         return extra | {
             "x": self.x,
             "y": self.y,

@@ -9,22 +9,28 @@ next prompt says what was wrong.
 The image the model sees is prepared once, here: the family's resize (or canvas) is applied
 before sending, except when a local processor does the very same resize itself and reports the
 size it chose. Either way the parser gets the exact size the model's coordinates refer to.
+
+Zoom-in (``zoom``): after the first answer, the same question is asked again on a window of
+``1/factor`` of the frame around its point, sent at the model input size of the whole frame
+(so the model sees it magnified), and the second answer's point is mapped back through
+`geometry.ZoomWindow`. Both answers go into the step log.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
 
-from ..actions import Action, Click
+from ..actions import Action, Click, Move
 from ..backends import Backend, Completion
 from ..dialects import Dialect, ImagePrep, Prompt, to_actions
 from ..errors import InvalidOutput
-from ..geometry import Box, Frame
-from ..grounding import GroundedBy, Grounding
+from ..geometry import Box, Frame, ZoomWindow
+from ..grounding import GroundedBy, Grounding, ZoomPass
 from ..models import ask_structured, feedback_text
 from .base import Proposal, StepContext
 
@@ -98,6 +104,43 @@ def ask(
     return Asked(completion=completion, model_size=size, prompt=prompt)
 
 
+def zoom_in(
+    send: Any, dialect: Dialect, prep: ImagePrep | None, image: Image.Image,
+    first: tuple[int, int], factor: float, kind: str | None = None,
+) -> tuple[ZoomPass, str]:  # fmt: skip
+    """The zoom-in pass: ask again on a window of ``1/factor`` of the frame around ``first``,
+    sent at the model input size of the whole frame, and map the answer's point back
+    (`geometry.ZoomWindow`). ``send(crop) -> Asked`` asks the same question on the crop;
+    ``kind``: the second answer must be this action (a click stays a click). An unusable
+    second answer keeps the first, with a note; never raises for it. Returns the pass and
+    the second raw answer."""
+    size = prep.model_size(*image.size) if prep is not None else image.size
+    window = ZoomWindow.around(*first, frame_size=image.size, factor=factor, size=size)
+    text = ""
+
+    def kept(why: str) -> tuple[ZoomPass, str]:
+        note = f"zoom: {why}; the first answer stands"
+        return ZoomPass(first=first, window=window.box, magnification=window.magnification,
+                        second=None, note=note), text  # fmt: skip
+
+    try:
+        asked = send(window.crop(image))
+        text = asked.completion.text
+        actions = to_actions(dialect.parse(text, asked.model_size),
+                             image_width=window.size[0], image_height=window.size[1])  # fmt: skip
+    except InvalidOutput as exc:
+        return kept(f"the answer on the window was unusable ({exc})")
+    for action in actions:
+        x, y = getattr(action, "x", None), getattr(action, "y", None)
+        if isinstance(x, int) and isinstance(y, int):
+            if kind is not None and action.action != kind:
+                return kept(f"on the window the model answered {action.action}, not {kind}")
+            second = window.to_frame(x, y)
+            return ZoomPass(first=first, window=window.box, magnification=window.magnification,
+                            second=second), text  # fmt: skip
+    return kept("the answer on the window names no point")
+
+
 class VLMPolicy:
     """Asks a model for the next action.
 
@@ -106,6 +149,7 @@ class VLMPolicy:
         dialect: The model family's prompt and output format.
         prep: The image preparation in force (the family's, with any pixel-budget override).
         context: Text added to every prompt (skills).
+        zoom: Refine each click's point with a zoom-in pass at this factor (None: off).
     """
 
     def __init__(
@@ -115,8 +159,10 @@ class VLMPolicy:
         prep: ImagePrep | None = None,
         *,
         context: str = "",
+        zoom: float | None = None,
     ) -> None:
         self.backend = backend
+        self.zoom = zoom
         self.context = context
         """Added to every prompt: the skills catalogue and the selected skills' bodies."""
         self.dialect = dialect
@@ -147,10 +193,14 @@ class VLMPolicy:
         self._pending.clear()
         feedback = feedback_text(ctx.feedback) if ctx.feedback else ""
         history = self._history(ctx)
-        asked = ask(
-            self.backend, self.dialect, self.prep, ctx.frame.image,
-            lambda size: self.dialect.next_action_prompt(ctx.task, history, size), feedback, self.context,
-        )  # fmt: skip
+
+        def send(image: Image.Image) -> Asked:
+            return ask(
+                self.backend, self.dialect, self.prep, image,
+                lambda size: self.dialect.next_action_prompt(ctx.task, history, size), feedback, self.context,
+            )  # fmt: skip
+
+        asked = send(ctx.frame.image)
         text = asked.completion.text
         self.last_meta = asked.meta(self.backend, self.dialect)
         try:
@@ -162,6 +212,12 @@ class VLMPolicy:
         self._pending.extend(rest)
         if answer.notes:
             self.last_meta = {**self.last_meta, "notes": list(answer.notes)}
+        if self.zoom and isinstance(first, (Click, Move)):
+            zp, raw2 = zoom_in(send, self.dialect, self.prep, ctx.frame.image, (first.x, first.y),
+                               self.zoom, kind=first.action)  # fmt: skip
+            if zp.second is not None:
+                first = first.model_copy(update={"x": zp.second[0], "y": zp.second[1]})
+            self.last_meta = {**self.last_meta, "zoom": {**zp.to_json(), "raw": raw2}}
         return Proposal(raw=text, action=first, thought=answer.thought, meta=self.last_meta)
 
 
@@ -174,16 +230,37 @@ class ModelGrounder:
     """
 
     def __init__(
-        self, backend: Backend, dialect: Dialect, prep: ImagePrep | None = None, *, retries: int = 1
-    ) -> None:
+        self, backend: Backend, dialect: Dialect, prep: ImagePrep | None = None, *, retries: int = 1,
+        zoom: float | None = None,
+    ) -> None:  # fmt: skip
         self.backend = backend
         self.dialect = dialect
         self.prep = prep if prep is not None else dialect.resize
         self.retries = retries
-        self.name = f"vlm:{dialect.id}"
+        self.zoom = zoom
+        self.name = f"vlm:{dialect.id}" + (f"+zoom{zoom:g}" if zoom else "")
         self.last_meta: dict[str, Any] = {}
 
     def locate(self, target: str, image: Image.Image) -> Grounding:
+        """The model's point for ``target``; with ``zoom``, refined by a second look at a
+        window around it (`zoom_in`): both answers are kept in ``Grounding.zoom``."""
+        first = self._locate_once(target, image)
+        if not self.zoom:
+            return first
+        meta = self.last_meta
+
+        def send(crop: Image.Image) -> Asked:
+            return ask(self.backend, self.dialect, self.prep, crop,
+                       lambda size: self.dialect.grounding_prompt(target, size))  # fmt: skip
+
+        zp, raw2 = zoom_in(send, self.dialect, self.prep, image, (first.x, first.y), self.zoom)
+        self.last_meta = {**meta, "zoom": {**zp.to_json(), "raw": raw2}}
+        if zp.second is None:
+            return dataclasses.replace(first, zoom=zp)
+        x, y = zp.second
+        return dataclasses.replace(first, x=x, y=y, box=Box(x1=x, y1=y, x2=x + 1, y2=y + 1), zoom=zp)
+
+    def _locate_once(self, target: str, image: Image.Image) -> Grounding:
         hint = "Answer again with the element's position."
 
         def send(errors: tuple[str, ...]) -> Asked:

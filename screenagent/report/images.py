@@ -41,6 +41,34 @@ def _target_box(step: StepRecord) -> list[int] | None:
     return None
 
 
+def zoom_of(step: StepRecord) -> dict[str, Any] | None:
+    """The step's zoom-in pass (first answer, window, second answer), wherever it was logged:
+    the step's grounding, a model policy's meta, a planner's grounding meta."""
+    if step.step is not None and step.step.grounding is not None and step.step.grounding.zoom:
+        return step.step.grounding.zoom.model_dump()
+    for attempt in reversed(step.attempts):
+        meta = attempt.meta if isinstance(attempt.meta, dict) else {}
+        for zoom in (meta.get("zoom"), (meta.get("grounding") or {}).get("zoom")):
+            if isinstance(zoom, dict) and isinstance(zoom.get("window"), list):
+                return zoom
+    return None
+
+
+def _draw_zoom(draw: ImageDraw.ImageDraw, zoom: dict[str, Any]) -> None:
+    """The window asked about again (dashed amber) and the first answer (a hollow amber ring);
+    the final point is drawn as every step's point."""
+    amber = (245, 160, 0, 255)
+    x1, y1, x2, y2 = (int(v) for v in zoom["window"])
+    for x in range(x1, x2, 16):
+        draw.line([x, y1, min(x + 8, x2), y1], fill=amber, width=2)
+        draw.line([x, y2, min(x + 8, x2), y2], fill=amber, width=2)
+    for y in range(y1, y2, 16):
+        draw.line([x1, y, x1, min(y + 8, y2)], fill=amber, width=2)
+        draw.line([x2, y, x2, min(y + 8, y2)], fill=amber, width=2)
+    fx, fy = (int(v) for v in zoom["first"])
+    draw.ellipse([fx - 9, fy - 9, fx + 9, fy + 9], outline=amber, width=3)
+
+
 def _frame_points(step: StepRecord) -> list[tuple[int, int]]:
     a = step.action or {}
     points = []
@@ -61,6 +89,9 @@ def annotate(image: Image.Image, step: StepRecord) -> Image.Image:
     box = _target_box(step)
     if box:
         draw.rectangle(box, outline=blue, width=3)
+    zoom = zoom_of(step)
+    if zoom:
+        _draw_zoom(draw, zoom)
     points = _frame_points(step)
     if kind == "drag" and len(points) == 2:
         (x0, y0), (x1, y1) = points
@@ -153,6 +184,9 @@ def marks(step: StepRecord) -> list[tuple[int, int]]:
     box = _target_box(step)
     if box:
         out += [(box[0], box[1]), (box[2], box[3])]
+    zoom = zoom_of(step)
+    if zoom:
+        out.append((int(zoom["first"][0]), int(zoom["first"][1])))
     return out
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from PIL import Image
 
 from ..steplog import LoadedRun, RunMeta, StepInfo, StepRecord, load_run
-from .images import THUMB_WIDTH, annotate, content_box, marks, save_jpeg
+from .images import THUMB_WIDTH, annotate, content_box, marks, save_jpeg, zoom_of
 
 FAILED = {"invalid", "failed", "error", "soft-failed"}
 
@@ -27,10 +27,21 @@ class RecordView:
     image: str | None = None
     full: str | None = None
     thumb: str | None = None
+    zoom: str | None = None
+    """The zoom-in pass in words (both answers; the picture draws the window and the first)."""
+    zoom_raw: str = ""
 
     @property
     def failed(self) -> bool:
         return self.record.status in FAILED
+
+
+def zoom_words(zoom: dict[str, Any]) -> str:
+    """A zoom-in pass in words, for the report."""
+    (fx, fy), window = zoom["first"], zoom["window"]
+    head = f"zoom ×{float(zoom.get('magnification') or 0):.2f}: first answer ({fx}, {fy}), asked again on {window}"
+    second = zoom.get("second")
+    return f"{head} → ({second[0]}, {second[1]})" if second else f"{head}; {zoom.get('note', '')}"
 
 
 @dataclass
@@ -136,6 +147,9 @@ def run_view(run_dir: str | Path, run: LoadedRun | None = None) -> RunView:
         title = describe(record)
         view = RecordView(record=record, title=title, alt=f"step {record.index}: {title}",
                           timings=_timings(record))  # fmt: skip
+        zoom = zoom_of(record)
+        if zoom:
+            view.zoom, view.zoom_raw = zoom_words(zoom), str(zoom.get("raw") or "")
         _pictures(run_dir, view)
         current.records.append(view)
         current.status = (info.result if info is not None and info.result else record.status)
