@@ -282,12 +282,15 @@ _keys = st.sampled_from(["action", "type", "coordinate", "start_coordinate", "te
                          "scroll_amount", "duration", "x", "y", "button", "path", "scroll_x", "scroll_y",
                          "pixels", "time", "status", "clicks", "presses", "message", "page",
                          "element", "content", "direction", "url", "seconds", "point", "start_point",
-                         "end_point", "press_enter", "start_coordinate", "end_coordinate"])  # fmt: skip
+                         "end_point", "press_enter", "start_coordinate", "end_coordinate", "start_box", "end_box",
+                         "destination_x", "destination_y", "magnitude", "clear_before_typing", "step"])  # fmt: skip
 _names = st.sampled_from(["left_click", "click", "double_click", "scroll", "key", "keypress", "type", "wait",
                           "drag", "left_click_drag", "mouse_move", "move", "terminate", "hscroll", "triple_click",
                           "click_element", "write_element_abs", "go_back", "refresh", "goto", "answer", "restart",
                           "write", "right_click", "left_double", "right_single", "move_to", "hotkey", "press",
-                          "finished", "call_user", "swipe", "long_press", "system_button", "INFO"])  # fmt: skip
+                          "finished", "call_user", "swipe", "long_press", "system_button", "INFO",
+                          "click_at", "type_text_at", "scroll_at", "drag_and_drop", "key_combination",
+                          "left_drag", "hover", "middle_click", "left_double_click"])  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
@@ -310,6 +313,8 @@ def test_structured_garbage_never_escapes(name: str, args: dict) -> None:
             for k, v in args.items()) + "</function></seed:tool_call>",
         "aguvis": "pyautogui." + name + "(" + ", ".join(f"{k}={v!r}" for k, v in args.items()
                                                         if not (isinstance(v, float) and not math.isfinite(v))) + ")",
+        "gemini": json.dumps({"name": name, "args": args}),
+        "glm-v": name + "(" + ", ".join(f"{k}={str(v)!r}" for k, v in args.items()) + ")",
     }  # fmt: skip
     for family, text in calls.items():
         try:
@@ -339,6 +344,8 @@ def test_valid_structured_answers_always_parse(fx: float, fy: float) -> None:
                                   f"{int(fy * 1000)}</point></parameter></function></seed:tool_call>",
         "qwen3.5": lambda x, y: "<tool_call><function=computer><parameter=action>left_click</parameter>"
                                 f"<parameter=coordinate>[{int(fx * 1000)}, {int(fy * 1000)}]</parameter></function></tool_call>",
+        "gemini": lambda x, y: json.dumps({"name": "click_at", "args": {"x": int(fx * 1000), "y": int(fy * 1000)}}),
+        "glm-v": lambda x, y: f"left_click(start_box='[{int(fx * 1000)},{int(fy * 1000)}]')",
     }.items():  # fmt: skip
         mw, mh = get_dialect(family).model_input_size(w, h)
         x, y = int(fx * mw), int(fy * mh)

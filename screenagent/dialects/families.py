@@ -14,7 +14,19 @@ from typing import Any
 
 from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from . import atlas, grounders, holo, hosted, mai, pyautogui_code, qwen, uitars, uitars2
+from . import (
+    atlas,
+    gemini,
+    glm,
+    grounders,
+    holo,
+    hosted,
+    mai,
+    pyautogui_code,
+    qwen,
+    uitars,
+    uitars2,
+)
 from .base import (
     Dialect,
     ModelAction,
@@ -299,6 +311,23 @@ FAMILIES: dict[str, Dialect] = {
             parse=pyautogui_code.parse_gui_actor,
             grounding=pyautogui_code.aguvis_grounding,
             notes="text carries <|pointer_pad|>, no coordinates: reported as such (gui_actor inference.py)",
+        ),
+        Dialect(
+            id="glm-v",
+            parse=glm.parse_glm,
+            grounding=glm.glm_grounding,
+            agent=glm.glm_agent,
+            notes="boxes in <|begin_of_box|>[x1,y1,x2,y2]<|end_of_box|>, thousandths (zai-org/GLM-V "
+            "README); desktop calls left_click(start_box='[x,y]') ... in 0-999 (GLM-V GUI agent "
+            "instructions); phone JSON actions with the phone-only ones refused",
+        ),
+        Dialect(
+            id="gemini",
+            parse=gemini.parse_gemini,
+            grounding=lambda t, size: gemini.gemini_agent(f"Click {t}.", "", size),
+            agent=gemini.gemini_agent,
+            notes="computer-use function calls (click_at, type_text_at ...) with x, y in 0-999, "
+            "int(x / 1000 * width) (google-gemini/computer-use-preview agent.py)",
         ),
         Dialect(
             id="anthropic",

@@ -46,7 +46,9 @@ _FAMILY_NAMES = [
     ("aguvis", "aguvis"), ("opencua", "opencua"), ("gta1", "gta1"), ("holo1.5", "holo1.5"),
     ("holo1-5", "holo1.5"), ("holo2", "holo2"), ("holo1", "holo1"), ("ui-venus", "ui-venus"),
     ("infigui-g1", "infigui-g1"), ("phi-ground", "phi-ground"), ("cogagent", "cogagent"),
-    ("gui-actor", "gui-actor"), ("claude", "anthropic"), ("computer-use-preview", "openai"),
+    ("gui-actor", "gui-actor"), ("glm-4.1v", "glm-v"), ("glm-4.5v", "glm-v"), ("glm-4.6v", "glm-v"),
+    ("glm-5v", "glm-v"), ("glm-v", "glm-v"), ("gemini", "gemini"), ("claude", "anthropic"),
+    ("computer-use-preview", "openai"),
 ]  # fmt: skip
 
 
