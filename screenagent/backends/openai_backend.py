@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import time
 from typing import Any
 
@@ -130,7 +131,8 @@ class OpenAIBackend:
         seconds = time.perf_counter() - start
         if not response.choices:
             raise BackendError(f"{where} returned no choices for model {self.model!r}.")
-        text = response.choices[0].message.content or ""
+        message = response.choices[0].message
+        text = (message.content or "") + tool_calls_text(getattr(message, "tool_calls", None))
         usage = response.usage
         return Completion(
             text=text,
@@ -139,3 +141,23 @@ class OpenAIBackend:
             seconds=seconds,
             model_input_size=image.size,
         )
+
+
+def tool_calls_text(calls: Any) -> str:
+    """A server's parsed ``tool_calls`` written back as the text the model produced:
+    ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>`` per call (the Hermes form that
+    vLLM/SGLang tool parsers take out of Qwen-based models' answers). Without this, a server
+    started with a tool parser (``--enable-auto-tool-choice``) hands back an empty answer."""
+    out = []
+    for call in calls or ():
+        fn = getattr(call, "function", None)
+        if fn is None:
+            continue
+        try:
+            arguments = json.loads(fn.arguments or "{}")
+        except (TypeError, ValueError):
+            arguments = fn.arguments
+        out.append("<tool_call>" + json.dumps({"name": fn.name, "arguments": arguments}, ensure_ascii=False)
+                   + "</tool_call>")  # fmt: skip
+    return "".join(out)
+

@@ -292,7 +292,18 @@ def _holo3_tool(call: dict[str, Any], text: str) -> list[ModelAction]:
 
 def parse_holo3(text: str, model_size: tuple[int, int]) -> ParsedAnswer:
     """A Holo3 step, or a plain ``{"x", "y"}`` click in [0, 1000] (its localization answer)."""
-    obj = _first_object(text)
+    tagged = re.search(r"<tool_call>(.*?)</tool_call>", text, re.S)
+    if tagged:
+        # a tool call as a server's tool parser returns it ({"name", "arguments"}, written back
+        # by the OpenAI backend): the name is the tool_name of the union, the arguments its
+        # fields; the note and thought, if any, are in the JSON of the content before it
+        called = _first_object(tagged.group(1))
+        rest = text[: tagged.start()] + text[tagged.end():]
+        obj = _first_object(rest) if "{" in rest else {}
+        if isinstance(called.get("name"), str) and isinstance(called.get("arguments"), dict):
+            obj = {**obj, "tool_call": {**called["arguments"], "tool_name": called["name"]}}
+    else:
+        obj = _first_object(text)
     call = obj.get("tool_call")
     if not isinstance(call, dict):
         return ParsedAnswer(thought=None, actions=(_click(*_point(obj, text), _H3),))
