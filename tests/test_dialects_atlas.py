@@ -95,3 +95,22 @@ def test_pro_garbage_never_escapes(lines: list[tuple[str, str]]) -> None:
     for a in actions:
         for _, x, y in a.points():
             assert 0 <= x < 1280 and 0 <= y < 800
+
+
+def test_pro_agent_prompt_lists_only_what_the_parser_reads() -> None:
+    """The agent prompt (the evaluation prompts' layout with the desktop's custom actions): every
+    example usage it shows parses, and the task and history go in its user turn."""
+    import re
+
+    from screenagent.dialects import get_dialect
+    from screenagent.dialects.atlas import ATLAS_PRO_SYSTEM
+
+    prompt = get_dialect("os-atlas").next_action_prompt("open the File menu", "", (1280, 800))
+    assert prompt.system == ATLAS_PRO_SYSTEM and "Executable Language Grounding" in prompt.system
+    assert prompt.user == "Task instruction: open the File menu\nHistory: null"
+    examples = re.findall(r"example usage: (.+)", ATLAS_PRO_SYSTEM)
+    assert len(examples) == 11
+    for example in examples:
+        _, actions = parse("os-atlas", f"thoughts:\nx\nactions:\n{example}", 1280, 800)
+        assert actions, example
+    assert "LONG_PRESS" not in ATLAS_PRO_SYSTEM and "OPEN_APP" not in ATLAS_PRO_SYSTEM

@@ -17,7 +17,15 @@ from typing import Any
 
 from ..errors import InvalidOutput
 from ..geometry import ModelSpace
-from .base import ModelAction, ParsedAnswer, done, numbers, phone_action, refuse_phone_action
+from .base import (
+    ModelAction,
+    ParsedAnswer,
+    Prompt,
+    done,
+    numbers,
+    phone_action,
+    refuse_phone_action,
+)
 
 _SPACE = ModelSpace.relative(1000)
 _LINE = re.compile(r"^\s*([A-Z_]+)\s*(.*?)\s*$")
@@ -86,3 +94,48 @@ def parse_atlas_pro(text: str) -> ParsedAnswer | None:
     if not actions:
         raise InvalidOutput("the actions: section is empty", raw=text)
     return ParsedAnswer(thought=(t.group(1).strip() or None) if t else None, actions=tuple(actions))
+
+
+def _atlas_action(n: int, name: str, purpose: str, fmt: str, example: str) -> str:
+    return f"{name} {n}: {fmt.split()[0]}\n    - purpose: {purpose}\n    - format: {fmt}\n    - example usage: {example}\n"
+
+
+_BASIC = [("Click at the specified position.", "CLICK <point>[[x-axis, y-axis]]</point>", "CLICK <point>[[101, 872]]</point>"),
+          ("Enter specified text at the designated location.", "TYPE [input text]", "TYPE [Shanghai shopping mall]"),
+          ("SCROLL in the specified direction.", "SCROLL [direction (UP/DOWN/LEFT/RIGHT)]", "SCROLL [UP]")]  # fmt: skip
+_DESKTOP = [("Double click at the specified position.", "DOUBLECLICK <point>[[x-axis, y-axis]]</point>", "DOUBLECLICK <point>[[101, 872]]</point>"),
+            ("Right click at the specified position.", "RIGHTCLICK <point>[[x-axis, y-axis]]</point>", "RIGHTCLICK <point>[[101, 872]]</point>"),
+            ("Move the pointer to the specified position.", "MOVETO <point>[[x-axis, y-axis]]</point>", "MOVETO <point>[[101, 872]]</point>"),
+            ("Press a key (SPACE, TAB, ESC, PGDN, PGUP, UP, DOWN, LEFT, RIGHT, BACKSPACE, DELETE).",
+             "PRESS_<KEY>", "PRESS_TAB"),
+            ("Press a key combination.", "HOTKEY [keys joined by _]", "HOTKEY [CTRL_A]"),
+            ("Press the enter button.", "ENTER", "ENTER"),
+            ("Wait for the screen to load.", "WAIT", "WAIT"),
+            ("Indicate the task is finished.", "COMPLETE", "COMPLETE")]  # fmt: skip
+
+ATLAS_PRO_SYSTEM = (
+    "You are a foundational action model capable of automating tasks across various digital environments, "
+    "including desktop systems like Windows, macOS, and Linux, as well as mobile platforms such as Android and "
+    "iOS. You also excel in web browser environments. You will interact with digital devices in a human-like "
+    "manner: by reading screenshots, analyzing them, and taking appropriate actions.\n\n"
+    "You are now operating in Executable Language Grounding mode. Your goal is to help users accomplish tasks "
+    "by suggesting executable actions that best fit their needs. Your skill set includes both basic and custom "
+    "actions:\n\n1. Basic Actions\nBasic actions are standardized and available across all platforms.\n"
+    + "".join(_atlas_action(i, "Basic Action", *a) for i, a in enumerate(_BASIC, 1))
+    + "\n2. Custom Actions\nCustom actions are unique to this platform, a desktop.\n"
+    + "".join(_atlas_action(i, "Custom Action", *a) for i, a in enumerate(_DESKTOP, 1))
+    + "\nIn most cases, task instructions are high-level and abstract. Carefully read the instruction and "
+    "action history, then perform reasoning to determine the most appropriate next action. Ensure you "
+    "strictly generate two sections: Thoughts and Actions.\nThoughts: Clearly outline your reasoning process "
+    "for current step.\nActions: Specify the actual actions you will take based on your reasoning. You should "
+    "follow action format above when generating.\n\nYour current task instruction, action history, and "
+    "associated screenshot are as follows:\nScreenshot: "
+)
+"""The OS-Atlas-Pro agent prompt: the layout of its evaluation prompts (``eval/data/*.jsonl``:
+the foundational-model preamble, Executable Language Grounding mode, basic actions, the
+platform's custom actions, the Thoughts/Actions rule), with the desktop's custom actions (the
+ones `parse_atlas_pro` reads) in place of the phone's. Coordinates relative 0-1000."""
+
+
+def atlas_agent(task: str, history: str, size: tuple[int, int]) -> Prompt:
+    return Prompt(system=ATLAS_PRO_SYSTEM, user=f"Task instruction: {task}\nHistory: {history or 'null'}")

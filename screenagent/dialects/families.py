@@ -201,6 +201,7 @@ FAMILIES: dict[str, Dialect] = {
                 user="In this UI screenshot, what is the position of the element "
                 f'corresponding to the command "{t}" (with bbox)?'
             ),
+            agent=atlas.atlas_agent,
             notes="relative 0-1000 point or box (OS-Atlas README); Pro: thoughts:/actions: with "
             "CLICK <point>[[x,y]]</point>, TYPE [..], SCROLL [..] (eval prompts)",
         ),
