@@ -183,9 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(func=cmd_doctor)
 
     from .mcp import add_mcp_command
-    from .test import add_test_command
+    from .test import add_merge_command, add_test_command
 
     add_test_command(sub)
+    add_merge_command(sub)
     add_mcp_command(sub)
     return parser
 

@@ -57,6 +57,10 @@ def add_test_command(sub: Any) -> None:
     p.add_argument(
         "--tag", action="append", default=[], metavar="T", help="only tests with this tag"
     )
+    p.add_argument("--shard", metavar="I/N",
+                   help="run only the I-th of N disjoint parts (CI machines side by side; join them with `screenagent merge`)")  # fmt: skip
+    p.add_argument("--durations", type=Path, metavar="SUMMARY",
+                   help="balance the shards by the test times of an earlier run's summary.json")  # fmt: skip
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="run N tests at once, each on its own display")  # fmt: skip
     p.add_argument("--cache", choices=("off", "read-write", "read-only"), default="off",
@@ -114,14 +118,28 @@ def cmd_test(args: argparse.Namespace) -> int:
         keys = ("family", "base_url", "device", "dtype", "min_pixels", "max_pixels",
                 "image_format", "request_timeout", "zoom")  # fmt: skip
         model = ModelFactory(args.model, {k: getattr(args, k) for k in keys})
+    keep = None
+    if args.shard:
+        from ..testing.scale import Shard, claim, load_durations, shard_filter
+
+        shard = Shard.parse(args.shard)
+        keep = shard_filter(files, args.tag, shard, load_durations(args.durations) if args.durations else None)
+        claim(args.report, shard)
+        if not keep.keys:
+            print(f"screenagent: shard {shard} has no tests (fewer tests than shards)", file=sys.stderr)
+    elif args.durations:
+        raise UserError("--durations balances shards: give --shard I/N with it.")
     cache_path = args.cache_file or files[0].base_dir / ".screenagent-cache.json"
     opts = RunOptions(
         report_dir=args.report.resolve(), retries=args.retries, timeout_scale=args.timeout_scale,
         tags=args.tag, workers=args.workers, cache_mode=args.cache, cache_path=cache_path.resolve(),
         model=model, limits=Limits(max_steps=args.max_steps, max_seconds=args.max_seconds),
-        allow_errors=args.allow_errors, error_grace=args.error_grace, verify=args.verify,
+        allow_errors=args.allow_errors, error_grace=args.error_grace, verify=args.verify, keep=keep,
     )  # fmt: skip
     results = run_tests(files, opts)
+    if not results and keep is not None:
+        write_summary(results, opts.report_dir / "summary.json")
+        return 0
     if not results:
         print(
             "screenagent: no test matched " + " ".join(f"--tag {t}" for t in args.tag),
@@ -142,3 +160,41 @@ def cmd_test(args: argparse.Namespace) -> int:
     print(f"{len(results)} tests: {c['passed']} passed, {c['failed']} failed, {c['flaky']} flaky, "
           f"{c['error']} errors · report {index}")  # fmt: skip
     return 1 if c["failed"] or c["error"] else 0
+
+
+def add_merge_command(sub: Any) -> None:
+    p = sub.add_parser(
+        "merge",
+        help="join the report folders of test shards into one report",
+        description="Join the report folders that `screenagent test --shard I/N --report DIR` wrote "
+        "(on one machine or several: copy them here first) into one summary.json, one index.html and "
+        "one JUnit file. Exit 0 when all tests passed, 1 when any failed or a shard is missing, 2 "
+        "when the folders overlap or two shards ran the same test.",
+    )
+    p.add_argument("folders", nargs="+", type=Path, metavar="DIR")
+    p.add_argument("--out", type=Path, default=Path("screenagent-report"), metavar="DIR",
+                   help="where the merged report goes (default ./screenagent-report)")  # fmt: skip
+    p.add_argument("--junit", type=Path, metavar="FILE", help="write the merged JUnit XML here")
+    p.set_defaults(func=cmd_merge)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from ..report import write_session_report
+    from ..testing.outputs import counts, write_junit, write_summary
+    from ..testing.scale import ShardError, merge
+
+    out = args.out.resolve()
+    if any(out == f.resolve() for f in args.folders):
+        raise ShardError(f"--out {args.out} is one of the shard folders: merge into a folder of its own")
+    results, problems = merge(args.folders)
+    write_summary(results, out / "summary.json")
+    index = write_session_report(results, out)
+    if args.junit:
+        write_junit(results, args.junit)
+    for problem in problems:
+        print(f"screenagent: {problem}", file=sys.stderr)
+    c = counts(results)
+    print(f"{len(results)} tests from {len(args.folders)} folders: {c['passed']} passed, {c['failed']} failed, "
+          f"{c['flaky']} flaky, {c['error']} errors · report {index}")  # fmt: skip
+    return 1 if c["failed"] or c["error"] or problems else 0
+

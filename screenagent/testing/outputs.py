@@ -62,20 +62,23 @@ def write_junit(results: list[TestResult], path: str | Path) -> Path:
     return path
 
 
-def summary(results: list[TestResult]) -> dict[str, Any]:
+def summary(results: list[TestResult], report_dir: str | Path | None = None) -> dict[str, Any]:
+    """The run as JSON; ``report_dir`` (where the artifact paths point) lets a merge on another
+    machine re-root them."""
     c = counts(results)
     return {
+        "report_dir": str(Path(report_dir).resolve()) if report_dir else None,
         "total": len(results),
         "passed": c["passed"], "failed": c["failed"], "flaky": c["flaky"], "error": c["error"],
         "duration": round(sum(r.duration for r in results), 3),
         "tests": [
             {
-                "file": r.file, "name": r.name, "status": r.status, "tags": r.tags,
+                "file": r.file, "name": r.name, "line": r.line, "status": r.status, "tags": r.tags,
                 "duration": round(r.duration, 3), "message": r.message,
                 "attempts": [
                     {"status": a.status, "message": a.message, "duration": round(a.duration, 3),
                      "artifacts": a.artifacts, "display": a.display, "worker": a.worker,
-                     "steps": a.steps}
+                     "started": round(a.started, 3), "steps": a.steps}
                     for a in r.attempts
                 ],
             }
@@ -87,5 +90,5 @@ def summary(results: list[TestResult]) -> dict[str, Any]:
 def write_summary(results: list[TestResult], path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(summary(results), indent=1), encoding="utf-8")
+    path.write_text(json.dumps(summary(results, path.parent), indent=1), encoding="utf-8")
     return path

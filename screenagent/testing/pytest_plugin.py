@@ -34,6 +34,39 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="keep the YAML tests' step screenshots under DIR (default: a temporary folder)")  # fmt: skip
     group.addoption("--gui-timeout-scale", type=float, default=1.0, metavar="X",
                     help="multiply the YAML tests' timeouts")  # fmt: skip
+    group.addoption("--gui-shard", metavar="I/N", default=None,
+                    help="run only the I-th of N disjoint parts of the collected tests (CI machines side by side)")  # fmt: skip
+    group.addoption("--gui-durations", metavar="SUMMARY", default=None,
+                    help="balance --gui-shard by the test times of an earlier summary.json")  # fmt: skip
+    group.addoption("--gui-cache", metavar="FILE", default=None,
+                    help="a grounding cache for the YAML tests (under pytest-xdist each worker's new "
+                    "entries are merged into FILE at the end)")  # fmt: skip
+    group.addoption("--gui-cache-mode", choices=("read-write", "read-only"), default="read-write",
+                    help="read-only: use FILE, never write it (CI with a committed cache)")  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from .xdist_support import GuiSession
+
+    config.pluginmanager.register(GuiSession(config), "screenagent-gui-session")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--gui-shard I/N``: keep this shard's items (every worker computes the same split)."""
+    text = config.getoption("--gui-shard")
+    if not text:
+        return
+    from .scale import Shard, assign, load_durations
+
+    shard = Shard.parse(text)
+    path = config.getoption("--gui-durations")
+    durations = load_durations(path) if path else {}
+    mine = assign({item.nodeid: durations.get(item.nodeid) for item in items}, shard)
+    keep = [item for item in items if item.nodeid in mine]
+    dropped = [item for item in items if item.nodeid not in mine]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 def _is_test_yaml(path: Path) -> bool:
@@ -74,6 +107,7 @@ class YamlItem(pytest.Item):
     def runtest(self) -> None:
         from ..cli.support import require_ocr
         from .runner import RunOptions, run_file_tests, slug
+        from .xdist_support import result_json
 
         require_ocr()
         report = self.config.getoption("--gui-report")
@@ -81,8 +115,11 @@ class YamlItem(pytest.Item):
         opts = RunOptions(
             report_dir=base.resolve(), timeout_scale=self.config.getoption("--gui-timeout-scale")
         )
-        (result,) = run_file_tests(self.test_file, [self.spec], opts, None)
+        gui = self.config.pluginmanager.get_plugin("screenagent-gui-session")
+        (result,) = run_file_tests(self.test_file, [self.spec], opts, gui.cache if gui else None)
         self.user_properties.append(("screenshots", result.attempts[-1].artifacts))
+        # the whole result travels with the report (to the xdist controller too): one report
+        self.user_properties.append(("screenagent_result", result_json(result)))
         if result.status not in ("passed", "flaky"):
             raise YamlTestFailed(result.message or result.status)
 

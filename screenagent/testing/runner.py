@@ -51,6 +51,8 @@ class RunOptions:
     default, `screenagent.findings.watch.default_grace`)."""
     verify: bool = True
     """Read back what steps typed and toggled (``--no-verify``: trust the actions)."""
+    keep: Callable[[TestFile, list[TestSpec]], list[TestSpec]] | None = None
+    """Which of a file's selected tests this run takes (a shard's part; picklable)."""
 
 
 @dataclass
@@ -62,6 +64,8 @@ class Attempt:
     artifacts: str
     display: str = ""
     worker: int = 0
+    started: float = 0.0
+    """Wall-clock start (``time.time()``), to see which attempts overlapped."""
 
 
 @dataclass
@@ -165,7 +169,7 @@ def _where(tf: TestFile, info: StepInfo) -> str:
 
 
 def _attempt(tf: TestFile, test: TestSpec, s: Session, artifacts: Path, scale: float) -> Attempt:
-    start = time.monotonic()
+    start, started = time.monotonic(), time.time()
     s.begin(f"{tf.path.name} › {test.name}", run_dir=artifacts, policy="steps",
             settings={"test_file": str(tf.path), "test": test.name, "line": test.line})  # fmt: skip
     message = run_steps(s, tf, test, scale)
@@ -180,6 +184,7 @@ def _attempt(tf: TestFile, test: TestSpec, s: Session, artifacts: Path, scale: f
         artifacts=str(artifacts),
         display=s.display or "",
         worker=os.getpid(),
+        started=started,
     )
 
 
@@ -295,6 +300,8 @@ def run_tests(files: list[TestFile], opts: RunOptions) -> list[TestResult]:
     jobs: list[tuple[TestFile, list[TestSpec]]] = []
     for tf in files:
         tests = selected(tf, opts.tags)
+        if opts.keep is not None:
+            tests = opts.keep(tf, tests)
         if not tests:
             continue
         if tf.isolation == "file" or opts.workers <= 1:
