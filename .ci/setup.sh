@@ -53,8 +53,8 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   echo "setup: installing torch==2.13.0 (CPU) first"
   "${pip[@]}" torch==2.13.0
 fi
-echo "setup: installing screenagent with all extras"
-"${pip[@]}" -e '.[all,dev]'
+echo "setup: installing screenagent with all extras (and Ray, for the batch tests)"
+"${pip[@]}" -e '.[all,dev,ray]'
 # pyautogui also pulls the old python3-xlib, which shares the Xlib package; 0.33 must win.
 "${pip[@]}" --force-reinstall --no-deps 'python-xlib>=0.33'
 echo "setup: done"

@@ -307,6 +307,34 @@ def test_openai_backend_through_transformers_serve_clicks_the_real_button(
     assert "Action: click" in step.raw
 
 
+def test_batch_workers_share_one_server_and_report_tokens(
+    tiny_model: tuple[Path, list[int]], served: str, tmp_path: Path
+) -> None:
+    """Models at scale: two batch workers, each on its own desktop with its own demo app, send
+    their screenshots to the one OpenAI-compatible server (the tiny model behind `transformers
+    serve`) instead of each loading the model; every result line carries its tokens."""
+    import json
+    import sys
+
+    folder, _ = tiny_model
+    demo = Path(__file__).resolve().parents[1] / "examples" / "demo_app.py"
+    lines = [{"id": f"m{i}", "task": TASK, "app": [sys.executable, str(demo), "--state", str(tmp_path / f"m{i}.json")],
+              "ready": "Submit", "model": f"openai:{folder}", "family": "ui-tars-1.5", "min_pixels": 3136,
+              "max_pixels": 28 * 28 * 64, "max_steps": 1} for i in range(2)]  # fmt: skip
+    (tmp_path / "tasks.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    proc = cli("batch", str(tmp_path / "tasks.jsonl"), "--out", str(tmp_path / "out"), "--workers", "2",
+               "--base-url", served, timeout=400)  # fmt: skip
+    results = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    assert len(results) == 2, proc.stdout + proc.stderr
+    for r in results:
+        assert r["reason"] == "error_on_screen", r  # the app's own "Name is required" dialog
+        assert r["tokens"]["prompt"] > 60 and r["tokens"]["completion"] > 0, r
+        state = json.loads((tmp_path / f"{r['id']}.json").read_text())
+        assert any(c["widget"] == "submit" for c in state["clicks"])  # each app saw its click
+    assert len({r["worker"] for r in results}) == 2
+    assert "tokens " in proc.stdout and " s " in proc.stdout
+
+
 def test_unreachable_server_is_a_clear_error(
     demo_app: DemoApp, xdisplay: VirtualDisplay, tmp_path: Path
 ) -> None:
