@@ -313,9 +313,15 @@ class Session(StepMethods, Looking):
             from .a11y import TreeReader
 
             env = self.child_env()
+            # an owned bare display has no bus of its own: the inherited one is another
+            # desktop's, whose tree is not this screen's
+            bare = self._vd is not None and self._vd.desktop is None
             self._tree = TreeReader(session_bus=env.get("DBUS_SESSION_BUS_ADDRESS"),
                                     display=self.display, region=lambda: self.screen.region,
-                                    enabled=self.use_tree)  # fmt: skip
+                                    enabled=self.use_tree and not bare)  # fmt: skip
+            if bare and self.use_tree:
+                self._tree.reason = ("a bare display (desktop='bare', --desktop bare) has no accessibility "
+                                     "bus of its own; start it as a desktop (the default) to read a tree")  # fmt: skip
         return self._tree
 
     @property

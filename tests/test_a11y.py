@@ -224,6 +224,22 @@ def test_screenagent_tree_prints_json_of_a_launched_app() -> None:
     assert bare.returncode == 2 and "error" in json.loads(bare.stdout)
 
 
+def test_a_bare_display_reads_no_tree_from_the_callers_bus() -> None:
+    """Run from inside another desktop (its session bus in the environment, as under pytest-xdist
+    or in a user's terminal), a session on its own bare display still has no tree: the
+    inherited bus is the other desktop's, not this screen's."""
+    from screenagent.display import VirtualDisplay
+
+    with VirtualDisplay(640, 480, set_environ=False) as other:
+        assert "DBUS_SESSION_BUS_ADDRESS" in other.env
+        bare = subprocess.run(
+            [sys.executable, "-m", "screenagent", "tree", "--virtual-display", "800x600", "--desktop", "bare",
+             "--json"], capture_output=True, text=True, timeout=120, env=dict(other.env),
+        )  # fmt: skip
+    assert bare.returncode == 2, bare.stdout + bare.stderr
+    assert "bare display" in json.loads(bare.stdout)["error"]
+
+
 def test_read_errors_takes_a_gtk_dialogs_title_message_and_buttons_from_the_tree() -> None:
     need("zenity")
     message = "Could not open notes.txt: permission denied"
