@@ -138,6 +138,26 @@ class Outcome:
     steps: int = 0
     tokens: dict[str, int] = field(default_factory=lambda: {"prompt": 0, "completion": 0})
     worker: str = ""
+    infra: list[str] = field(default_factory=list)
+    """What went wrong with the infrastructure on earlier attempts (a desktop that died or did
+    not start, a lost worker), oldest first."""
+
+
+class Retries:
+    """The one rule for both schedulers: an infrastructure failure runs again once (its
+    message kept for the final result); anything else is final."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[str]] = {}
+
+    def final(self, outcome: Outcome) -> Outcome | None:
+        """The outcome to report, or None when the task must run again."""
+        past = self.seen.setdefault(outcome.id, [])
+        if outcome.status == INFRA and outcome.attempt <= MAX_INFRA_RETRIES:
+            past.append(f"attempt {outcome.attempt} on {outcome.worker or 'a lost worker'}: {outcome.message}")
+            return None
+        outcome.infra = list(past)
+        return outcome
 
 
 # --- a worker: one desktop session, many tasks ------------------------------------------------
@@ -282,6 +302,7 @@ def run_local(tasks: list[BatchTask], options: BatchOptions, workers: int) -> It
     from multiprocessing import get_context
 
     todo = [(t, 1) for t in tasks]
+    retries = Retries()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                initializer=_init_worker, initargs=(options,))  # fmt: skip
     running: dict[Future[dict[str, Any]], tuple[BatchTask, int]] = {}
@@ -304,10 +325,11 @@ def run_local(tasks: list[BatchTask], options: BatchOptions, workers: int) -> It
                     running.clear()
                     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                                initializer=_init_worker, initargs=(options,))  # fmt: skip
-                if outcome.status == INFRA and attempt <= MAX_INFRA_RETRIES:
-                    todo.insert(0, (task, attempt + 1))  # the desktop died, not the task: once more
+                final = retries.final(outcome)
+                if final is None:  # the desktop died, not the task: once more, on any worker
+                    todo.insert(0, (task, attempt + 1))
                     continue
-                yield outcome
+                yield final
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -19,12 +19,12 @@ from typing import Any
 
 from .batch import (
     INFRA,
-    MAX_INFRA_RETRIES,
     BatchError,
     BatchOptions,
     BatchTask,
     DesktopWorker,
     Outcome,
+    Retries,
     slug,
 )
 from .errors import MissingDependency
@@ -84,6 +84,7 @@ def run_ray(tasks: list[BatchTask], options: BatchOptions, workers: int, address
     actors = [remote.remote(options) for _ in range(workers)]
     idle = list(actors)
     todo = [(t, 1) for t in tasks]
+    retries = Retries()
     running: dict[Any, tuple[Any, BatchTask, int]] = {}
     try:
         while todo or running:
@@ -103,10 +104,11 @@ def run_ray(tasks: list[BatchTask], options: BatchOptions, workers: int, address
                                       message=f"the Ray actor died ({type(exc).__name__})")  # fmt: skip
                     idle.append(remote.remote(options))
                     actors.append(idle[-1])
-                if outcome.status == INFRA and attempt <= MAX_INFRA_RETRIES:
+                final = retries.final(outcome)
+                if final is None:
                     todo.insert(0, (task, attempt + 1))
                     continue
-                yield outcome
+                yield final
     finally:
         for actor in actors:
             with contextlib.suppress(Exception):  # a dead actor has nothing left to close

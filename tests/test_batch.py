@@ -135,6 +135,7 @@ def test_a_task_whose_desktop_is_killed_runs_again_once(tmp_path: Path) -> None:
     assert proc.returncode == 0, stdout + stderr
     (line,) = [json.loads(x) for x in stdout.splitlines()]  # --json: one result line on stdout
     assert line["status"] == "success" and line["attempt"] == 2, line
+    assert len(line["infra"]) == 1 and "desktop died" in line["infra"][0]  # the first attempt's failure, kept
     assert submitted(tmp_path, "slow") == ["Ada"]  # once: the killed attempt never got to submit
     assert results(out)["slow"]["attempt"] == 2
 

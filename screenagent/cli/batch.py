@@ -71,6 +71,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
               f"{o.tokens['prompt']}/{o.tokens['completion']}{retry}", flush=True)  # fmt: skip
         if o.status != "success" and o.message:
             print(f"    {o.message}", flush=True)
+        for earlier in o.infra:
+            print(f"    ran again after: {earlier}", flush=True)
 
     start = time.monotonic()
     results = run_batch(tasks, options, workers=args.workers, runner=runner, on_result=show)
