@@ -184,11 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .batch import add_batch_command
     from .mcp import add_mcp_command
+    from .record import add_record_command
     from .test import add_merge_command, add_test_command
 
     add_test_command(sub)
     add_merge_command(sub)
     add_batch_command(sub)
+    add_record_command(sub)
     add_mcp_command(sub)
     return parser
 

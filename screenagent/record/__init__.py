@@ -1,0 +1,1 @@
+"""Recording a person's workflow as readable steps (`screenagent record`)."""

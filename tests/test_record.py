@@ -1,0 +1,128 @@
+"""`screenagent record` (issue 21, first part): a person's input, sent with xdotool as a person's
+(XTEST, seen by the X RECORD extension like any keyboard and mouse), on the demo app on the
+recorder's own desktop session. The file it writes names targets in words, keeps the typed text,
+the wait the person made and the check added with ctrl+alt+e; `screenagent test` passes on it on a
+fresh desktop (the app's own state file says the form was sent), and the .txt form runs with
+`screenagent run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, cli
+
+from screenagent.testing.spec import load_test_file
+
+pytestmark = [pytest.mark.display, pytest.mark.ocr, pytest.mark.slow]
+DEMO = ROOT / "examples" / "demo_app.py"
+
+
+def record(out: Path, state: Path, person: Callable[[Callable[..., None], Callable[[int, int], None]], None]) -> str:
+    """Run the recorder on its own desktop with the demo app; ``person(xdo, click)`` acts;
+    then Ctrl-C. Returns the recorder's stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "screenagent", "record", str(out), "--virtual-display", "1280x800",
+         "--app", f"{sys.executable} {DEMO} --state {state}", "--ready", "Submit"],
+        stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        line = ""
+        deadline = time.monotonic() + 90
+        while "recording on display" not in line:
+            line = proc.stderr.readline()
+            assert line or proc.poll() is None, "the recorder ended before recording"
+            assert time.monotonic() < deadline
+        m = re.search(r"display (:\d+) \(XAUTHORITY=(\S+)\)", line)
+        assert m, line
+        env = {**os.environ, "DISPLAY": m.group(1), "XAUTHORITY": m.group(2)}
+
+        def xdo(*args: str) -> None:
+            subprocess.run(["xdotool", *args], env=env, check=True, timeout=30)
+
+        geo = subprocess.run(["xdotool", "search", "--name", "screenagent demo", "getwindowgeometry"], env=env,
+                             capture_output=True, text=True, timeout=30).stdout  # fmt: skip
+        pos = re.search(r"Position: (\d+),(\d+)", geo)
+        assert pos, geo
+        ox, oy = int(pos.group(1)), int(pos.group(2))
+
+        def click(x: int, y: int) -> None:
+            xdo("mousemove", str(ox + x), str(oy + y), "click", "1")
+            time.sleep(0.7)
+
+        person(xdo, click)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: a valid file with everything so far
+        rest = proc.stderr.read()
+        assert proc.wait(timeout=60) == 0, rest
+        return line + rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_a_recorded_form_workflow_is_a_test_that_passes_on_a_fresh_desktop(tmp_path: Path) -> None:
+    out, state = tmp_path / "flow.yaml", tmp_path / "state.json"
+
+    def person(xdo: Callable[..., None], click: Callable[[int, int], None]) -> None:
+        click(270, 75)  # the Name field
+        xdo("type", "--delay", "30", "Ada")
+        click(270, 115)  # Email
+        xdo("type", "--delay", "30", "ada@example.org")
+        click(180, 203)  # Submit
+        time.sleep(0.8)
+        xdo("mousemove", "300", "645")  # over the status bar's message
+        xdo("key", "ctrl+alt+e")  # "check this"
+        time.sleep(1.0)
+        click(820, 104)  # Refresh: "Open report" appears 1.5 s later
+        time.sleep(2.5)  # the person waits for it
+        click(820, 150)  # Open report (its upper part, away from its label)
+
+    record(out, state, person)
+    text = out.read_text()
+    tf = load_test_file(out)  # a valid test file
+    steps = [(s.verb, s.label()) for s in tf.tests[0].steps]
+    verbs = [v for v, _ in steps]
+    assert verbs == ["type", "type", "click", "expect_visible", "click", "wait_for", "click"], (steps, text)
+    typed = [s for s in tf.tests[0].steps if s.verb == "type"]
+    assert [(s.text, s.into) for s in typed] == [("Ada", "Name"), ("ada@example.org", "Email")]  # type: ignore[attr-defined]
+    targets = [t for s in tf.tests[0].steps for t in s.targets()]
+    assert targets == ["Name", "Email", "Submit", "Thank you, Ada! Your form was submitted.", "Refresh",
+                       "Open report", "Open report"], targets  # the wait the person made: Open report came late
+    assert not any(re.fullmatch(r"\d+,\d+", t) or t.startswith("image:") for t in targets)  # words, not pixels
+    check = next(s for s in tf.tests[0].steps if s.verb == "expect_visible")
+    assert "Thank you, Ada" in check.target  # type: ignore[attr-defined]
+    assert "# added with ctrl+alt+e" in text
+    # the round trip: the written file, as a test, on a fresh desktop of its own
+    state.unlink()
+    proc = cli("test", str(out), "--report", str(tmp_path / "report"), timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr + text
+    sent = json.loads(state.read_text())["submitted"]
+    assert [s["name"] for s in sent] == ["Ada"] and sent[0]["email"] == "ada@example.org"
+
+
+def test_a_recording_as_task_text_runs_with_run(tmp_path: Path) -> None:
+    out, state = tmp_path / "task.txt", tmp_path / "state.json"
+
+    def person(xdo: Callable[..., None], click: Callable[[int, int], None]) -> None:
+        click(270, 75)
+        xdo("type", "--delay", "30", "Grace")
+        click(180, 203)
+
+    record(out, state, person)
+    task = out.read_text()
+    assert task.splitlines()[:2] == ['type "Grace" into Name', "click Submit"], task
+    state.unlink()
+    proc = cli("run", task, "--virtual-display", "1280x800", "--launch", f"{sys.executable} {DEMO} --state {state}",
+               timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [s["name"] for s in json.loads(state.read_text())["submitted"]] == ["Grace"]
