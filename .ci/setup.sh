@@ -26,6 +26,8 @@ declare -A wanted=(
   [mousepad]=mousepad
   [galculator]=galculator
   [featherpad]=featherpad
+  # `screenagent record --vnc`: a person watches and drives the recorder's desktop
+  [x11vnc]=x11vnc
 )
 missing=()
 for prog in "${!wanted[@]}"; do

@@ -192,6 +192,7 @@ def test_normalize_and_similarity() -> None:
 
 def test_task_splitting_and_grammar() -> None:
     steps = parse_task(
+        "# a comment line is skipped\n  # so is an indented one\n"
         '1. type "a; b then c" into Name\n- click Save then press ctrl+s; press tab 3 times\n'
         "scroll down 5 in Files, then drag Item 01 to Trash\nwait for Saved\nwait until Saving is gone\n"
         "wait 2 seconds; expect Thank you; read the status; double-click Item 02; right-click Name; hover Help; done"

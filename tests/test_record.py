@@ -26,12 +26,13 @@ pytestmark = [pytest.mark.display, pytest.mark.ocr, pytest.mark.slow]
 DEMO = ROOT / "examples" / "demo_app.py"
 
 
-def record(out: Path, state: Path, person: Callable[[Callable[..., None], Callable[[int, int], None]], None]) -> str:
+def record(out: Path, state: Path, person: Callable[[Callable[..., None], Callable[[int, int], None]], None],
+           *extra: str) -> str:  # fmt: skip
     """Run the recorder on its own desktop with the demo app; ``person(xdo, click)`` acts;
     then Ctrl-C. Returns the recorder's stderr."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "screenagent", "record", str(out), "--virtual-display", "1280x800",
-         "--app", f"{sys.executable} {DEMO} --state {state}", "--ready", "Submit"],
+         "--app", f"{sys.executable} {DEMO} --state {state}", "--ready", "Submit", *extra],
         stderr=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     assert proc.stderr is not None
@@ -63,7 +64,7 @@ def record(out: Path, state: Path, person: Callable[[Callable[..., None], Callab
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)  # Ctrl-C: a valid file with everything so far
         rest = proc.stderr.read()
-        assert proc.wait(timeout=60) == 0, rest
+        assert proc.wait(timeout=300) == 0, rest
         return line + rest
     finally:
         if proc.poll() is None:
@@ -87,7 +88,7 @@ def test_a_recorded_form_workflow_is_a_test_that_passes_on_a_fresh_desktop(tmp_p
         time.sleep(2.5)  # the person waits for it
         click(820, 150)  # Open report (its upper part, away from its label)
 
-    record(out, state, person)
+    log = record(out, state, person, "--verify")
     text = out.read_text()
     tf = load_test_file(out)  # a valid test file
     steps = [(s.verb, s.label()) for s in tf.tests[0].steps]
@@ -102,12 +103,12 @@ def test_a_recorded_form_workflow_is_a_test_that_passes_on_a_fresh_desktop(tmp_p
     check = next(s for s in tf.tests[0].steps if s.verb == "expect_visible")
     assert "Thank you, Ada" in check.target  # type: ignore[attr-defined]
     assert "# added with ctrl+alt+e" in text
-    # the round trip: the written file, as a test, on a fresh desktop of its own
-    state.unlink()
-    proc = cli("test", str(out), "--report", str(tmp_path / "report"), timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr + text
+    # the round trip (--verify): the written file, as a test, on a fresh desktop of its own; the
+    # app started there begins the same state file afresh: what it holds is the replay's
+    assert "verify: the recording replays on a fresh desktop: all 7 steps passed" in log, log + text
     sent = json.loads(state.read_text())["submitted"]
     assert [s["name"] for s in sent] == ["Ada"] and sent[0]["email"] == "ada@example.org"
+    assert (tmp_path / "flow-verify" / "index.html").exists()
 
 
 def test_a_recording_as_task_text_runs_with_run(tmp_path: Path) -> None:
@@ -126,3 +127,97 @@ def test_a_recording_as_task_text_runs_with_run(tmp_path: Path) -> None:
                timeout=300)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert [s["name"] for s in json.loads(state.read_text())["submitted"]] == ["Grace"]
+
+
+def test_vnc_serves_the_recorders_desktop_on_localhost_with_a_password_and_ends_with_it(tmp_path: Path) -> None:
+    """--vnc: x11vnc on 127.0.0.1 with a one-time password. A VNC client's first exchange (RFB
+    6.1.1-6.1.2, RFC 6143) shows the server offers VNC authentication only (security type 2,
+    never 1 "None"); when the recording ends, the port is closed."""
+    import shutil
+    import socket
+
+    if shutil.which("x11vnc") is None:
+        pytest.skip("x11vnc is not installed (bash .ci/setup.sh installs it)")
+    proc = subprocess.Popen([sys.executable, "-m", "screenagent", "record", str(tmp_path / "v.yaml"),
+                             "--virtual-display", "800x600", "--vnc", "--seconds", "20"],
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT)  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        line = ""
+        while "VNC:" not in line:
+            line = proc.stderr.readline()
+            assert line, "the recorder ended without a VNC line"
+        m = re.search(r"127\.0\.0\.1:(\d+) with the password (\S+)", line)
+        assert m and len(m.group(2)) == 8, line
+        port = int(m.group(1))
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            assert s.recv(12).startswith(b"RFB 003.")
+            s.sendall(b"RFB 003.008\n")
+            count = s.recv(1)[0]
+            types = s.recv(count)
+        assert types == b"\x02", types  # VNC authentication, and nothing without a password
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=120)
+        assert proc.returncode == 0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()  # x11vnc ended with it
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_a_gtk_password_dialog_is_named_by_its_tree_and_the_password_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """zenity's password dialog (GTK): the field's tree role is `password text`, so what was
+    typed becomes ${SECRET_1}; OK is named by its accessible name. Replayed with SECRET_1 set, the
+    app itself prints the password it received (its stdout, in a file)."""
+    import shutil
+
+    if shutil.which("zenity") is None:
+        pytest.skip("zenity is not installed (bash .ci/setup.sh installs it)")
+    out, printed = tmp_path / "login.yaml", tmp_path / "printed.txt"
+    app = f"sh -c 'zenity --password --title Login > {printed}'"
+    proc = subprocess.Popen([sys.executable, "-m", "screenagent", "record", str(out), "--virtual-display", "1280x800",
+                             "--app", app, "--ready", "OK"], stderr=subprocess.PIPE, text=True, cwd=ROOT)  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        line = ""
+        while "recording on display" not in line:
+            line = proc.stderr.readline()
+            assert line, "the recorder ended before recording"
+        m = re.search(r"display (:\d+) \(XAUTHORITY=(\S+)\)", line)
+        assert m, line
+        env = {**os.environ, "DISPLAY": m.group(1), "XAUTHORITY": m.group(2)}
+        geo = subprocess.run(["xdotool", "search", "--name", "Login", "getwindowgeometry"], env=env,
+                             capture_output=True, text=True, timeout=30).stdout  # fmt: skip
+        pos = re.search(r"Position: (\d+),(\d+)", geo)
+        assert pos, geo
+        ox, oy = int(pos.group(1)), int(pos.group(2))
+        # as a person clicks: the button held for a moment (xdotool's `click` is instantaneous)
+        for args in (["mousemove", str(ox + 191), str(oy + 74), "mousedown", "1", "sleep", "0.15", "mouseup", "1"],
+                     ["type", "--delay", "40", "hunter2"],
+                     ["mousemove", str(ox + 244), str(oy + 125), "mousedown", "1", "sleep", "0.15", "mouseup", "1"]):  # fmt: skip
+            subprocess.run(["xdotool", *args], env=env, check=True, timeout=30)
+            time.sleep(0.7)
+        proc.send_signal(signal.SIGINT)
+        log = proc.stderr.read()
+        assert proc.wait(timeout=120) == 0, log
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = out.read_text()
+    assert "hunter2" not in text and not any("hunter2" in p.read_text(errors="ignore")
+                                             for p in tmp_path.rglob("*") if p.is_file() and p != printed)  # fmt: skip
+    import yaml
+
+    (typed, ok) = yaml.safe_load(text)["tests"][0]["steps"]
+    assert typed == {"type": "${SECRET_1}", "into": "Password", "secret": True}, text
+    assert ok == {"click": "button:OK"}, text
+    monkeypatch.setenv("SECRET_1", "x")
+    load_test_file(out)  # valid once the secret is in the environment
+    assert "SECRET_1: the password typed into Password" in text
+    printed.unlink()
+    run = cli("test", str(out), "--report", str(tmp_path / "report"), env={**os.environ, "SECRET_1": "hunter2"}, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr + text
+    assert printed.read_text().strip() == "hunter2"  # the app received the password

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import queue
 import signal
 import sys
@@ -32,6 +33,12 @@ def add_record_command(sub: Any) -> None:
     p.add_argument("--launch", metavar="CMD", help="start this program first (default: --app)")
     p.add_argument("--name", default="Recorded workflow", help="the test file's name")
     p.add_argument("--no-tree", action="store_true", help="name targets with OCR only")
+    p.add_argument("--vnc", action="store_true",
+                   help="with --virtual-display: serve the desktop over VNC on 127.0.0.1 with a one-time "
+                        "password (printed), so a person can watch and drive it (x11vnc)")  # fmt: skip
+    p.add_argument("--verify", action="store_true",
+                   help="replay the written test once on a fresh desktop and say which steps did not find "
+                        "their targets (a .yaml with --app)")  # fmt: skip
     add_desktop_option(p)
     p.set_defaults(func=cmd_record)
 
@@ -48,7 +55,7 @@ def _stop_on(signals: tuple[int, ...]) -> dict[str, bool]:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from ..record.capture import InputRecorder
+    from ..record.capture import FrameBuffer, InputRecorder
     from ..record.recorder import Recording
     from ..record.words import Describer
     from ..record.writer import app_words, to_text, to_yaml, write_atomic
@@ -58,6 +65,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     out: Path = args.out
     if out.suffix not in (".yaml", ".yml", ".txt"):
         raise UserError(f"{out}: name the output .yaml (a test file) or .txt (task text for run).")
+    if args.vnc and not args.virtual_display:
+        raise UserError("--vnc serves the recorder's own desktop: give --virtual-display WxH too.")
+    if args.verify and (out.suffix == ".txt" or not args.app):
+        raise UserError("--verify replays a test file on a fresh desktop: write a .yaml and give --app.")
     out.parent.mkdir(parents=True, exist_ok=True)
     app = app_words(args.app, relative_to=out.parent)
     launch = args.launch or (args.app if args.virtual_display else None)
@@ -67,7 +78,8 @@ def cmd_record(args: argparse.Namespace) -> int:
         describer = Describer(s.grounder, None if args.no_tree else s.tree_reader,
                               crops=out.parent / f"{out.stem}-images")  # fmt: skip
         xdisplay = open_display(display)
-        recording = Recording(describer, lambda: s.capture().image, xdisplay)
+        frames = FrameBuffer(display)
+        recording = Recording(describer, lambda: s.capture().image, xdisplay, before=frames.before)
         first = s.capture().image
 
         def save(final: bool = False) -> None:
@@ -84,7 +96,15 @@ def cmd_record(args: argparse.Namespace) -> int:
 
         stop = _stop_on((signal.SIGINT, signal.SIGTERM))
         deadline = time.monotonic() + args.seconds if args.seconds else None
-        with InputRecorder(display) as inp:
+        with contextlib.ExitStack() as stack:
+            if args.vnc:
+                from ..record.vnc import VncServer
+
+                vnc = stack.enter_context(VncServer(display, s.child_env()))
+                print(f"VNC: connect a viewer to 127.0.0.1:{vnc.port} with the password {vnc.password} "
+                      "(for this recording only; it ends with it)", file=sys.stderr, flush=True)  # fmt: skip
+            stack.enter_context(frames)
+            inp = stack.enter_context(InputRecorder(display))
             auth = s.child_env().get("XAUTHORITY") if args.virtual_display else None
             print(f"recording on display {display}" + (f" (XAUTHORITY={auth})" if auth else "")
                   + f": ctrl+alt+e adds a check for the text under the pointer; Ctrl-C ends (writing {out})",
@@ -106,7 +126,29 @@ def cmd_record(args: argparse.Namespace) -> int:
         xdisplay.close()
     steps = recording.steps
     print(f"{len(steps)} steps written to {out}", file=sys.stderr)
-    return 0
+    return verify(out) if args.verify else 0
+
+
+def verify(path: Path) -> int:
+    """Replay the written test once on a fresh desktop; name the steps that failed, so the
+    person fixes their words now. Its report stays beside the file."""
+    from ..report import write_session_report
+    from ..testing.runner import RunOptions, run_tests
+    from ..testing.spec import load_test_file
+
+    report = path.parent / f"{path.stem}-verify"
+    (result,) = run_tests([load_test_file(path)], RunOptions(report_dir=report.resolve()))
+    write_session_report([result], report)
+    rows = result.attempts[-1].steps
+    if result.status == "passed":
+        print(f"verify: the recording replays on a fresh desktop: all {len(rows)} steps passed", file=sys.stderr)
+        return 0
+    for row in rows:
+        if row.get("status") not in ("passed", "skipped"):
+            print(f"verify: step {row.get('index')} {row.get('label')} (line {row.get('line')}): "
+                  f"{row.get('error') or row.get('status')}", file=sys.stderr)  # fmt: skip
+    print(f"verify: {result.message}; report: {report / 'index.html'}", file=sys.stderr)
+    return 1
 
 
 def _changes(describer: Any, before: Any, after: Any, steps: list[Any]) -> list[str]:

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,8 @@ class RawEvent:
     state: int
     time: int
     """Server time in milliseconds."""
+    arrived: float = 0.0
+    """``time.monotonic()`` when it reached the recorder (to pick the screen as it was then)."""
 
 
 class InputRecorder:
@@ -97,7 +100,8 @@ class InputRecorder:
             while len(data) >= 32:
                 ev, data = field.parse_binary_value(data, self._rec.display, None, None)
                 if ev.type in (KEY_PRESS, KEY_RELEASE, BUTTON_PRESS, BUTTON_RELEASE):
-                    self.events.put(RawEvent(ev.type, ev.detail, ev.root_x, ev.root_y, ev.state, ev.time))
+                    self.events.put(RawEvent(ev.type, ev.detail, ev.root_x, ev.root_y, ev.state, ev.time,
+                                             time.monotonic()))  # fmt: skip
 
         try:
             self._rec.record_enable_context(self._ctx, on_reply)
@@ -152,3 +156,43 @@ def key_char(display: Any, keycode: int, state: int) -> str | None:
         return chr(keysym - 0x1000000)
     name = XK.keysym_to_string(keysym)
     return name if name and len(name) == 1 and name.isprintable() else None
+
+
+class FrameBuffer:
+    """The screen every ``period`` seconds on a thread of its own (its own capture connection),
+    the last ``keep`` frames kept: `before` gives the screen as it was when an event arrived,
+    even when what the person clicked (a dialog's OK) is gone by the time the event is read."""
+
+    def __init__(self, display: str, *, period: float = 0.1, keep: int = 30) -> None:
+        import collections
+
+        self.display = display
+        self.period = period
+        self.frames: collections.deque[tuple[float, Any]] = collections.deque(maxlen=keep)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="screenagent-frames", daemon=True)
+
+    def __enter__(self) -> FrameBuffer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=3)
+
+    def _run(self) -> None:
+        from ..screen import MssScreen
+
+        with MssScreen(display=self.display) as screen:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                self.frames.append((started, screen.capture().image))
+                self._stop.wait(max(0.0, self.period - (time.monotonic() - started)))
+
+    def before(self, when: float) -> Any:
+        """The newest frame whose capture began before ``when`` (None: none yet)."""
+        for started, image in reversed(self.frames):
+            if started <= when:
+                return image
+        return None
+

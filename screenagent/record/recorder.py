@@ -71,16 +71,21 @@ class _Press:
     y: int
     time: int
     frame: Image.Image
+    words: Words | None = None
+    """What is under it, read when the press arrived (a dialog's OK is gone after the release)."""
 
 
 class Recording:
     """Feed it events in order (`feed`); `steps` is what they mean so far (valid at any time).
 
-    ``capture()`` returns the screen now; ``display`` is an Xlib display (for key names)."""
+    ``capture()`` returns the screen now; ``display`` is an Xlib display (for key names);
+    ``before(t)`` the screen as it was at a moment (a `FrameBuffer`'s)."""
 
-    def __init__(self, describer: Describer, capture: Any, display: Any) -> None:
+    def __init__(self, describer: Describer, capture: Any, display: Any, before: Any = None) -> None:
         self.describer = describer
         self.capture = capture
+        self.before = before
+        """``before(t)``: the screen as it was at ``time.monotonic()`` t (a `FrameBuffer`), or None."""
         self.display = display
         self.steps: list[Step] = []
         self.secrets: dict[str, str] = {}
@@ -97,7 +102,8 @@ class Recording:
             self._scroll(ev)
         elif ev.kind == BUTTON_PRESS:
             self._end_typing()
-            self._press = _Press(ev.detail, ev.x, ev.y, ev.time, self.capture())
+            frame = self._screen_at(ev)
+            self._press = _Press(ev.detail, ev.x, ev.y, ev.time, frame, self._words(frame, ev.x, ev.y))
         elif ev.kind == BUTTON_RELEASE and self._press is not None and ev.detail == self._press.button:
             press, self._press = self._press, None
             self._pointer(press, ev)
@@ -108,6 +114,11 @@ class Recording:
         """End what is open (typing) and return the steps."""
         self._end_typing()
         return self.steps
+
+    def _screen_at(self, ev: RawEvent) -> Image.Image:
+        """The screen as it was when the event arrived (``before(arrived)``), else now."""
+        frame = self.before(ev.arrived) if self.before is not None and ev.arrived else None
+        return frame if frame is not None else self.capture()
 
     # -- pointer ------------------------------------------------------------------------------
 
@@ -132,7 +143,7 @@ class Recording:
     def _pointer(self, press: _Press, release: RawEvent) -> None:
         far = math.dist((press.x, press.y), (release.x, release.y)) > DRAG_PX
         if far and press.button == 1:
-            a = self._words(press.frame, press.x, press.y)
+            a = press.words or self._words(press.frame, press.x, press.y)
             b = self._words(press.frame, release.x, release.y)
             self._add(Step("drag", a.target, {"to": b.target}, [c for c in (a.note, b.note) if c],
                            at=(press.x, press.y), time=press.time, frame=press.frame))  # fmt: skip
@@ -144,7 +155,7 @@ class Recording:
             last.time = press.time
             return
         verb = {1: "click", 2: "click", 3: "right_click"}[press.button]
-        words = self._words(press.frame, press.x, press.y)
+        words = press.words or self._words(press.frame, press.x, press.y)
         step = Step(verb, words.target, {"_by": words.by}, [words.note] if words.note else [],
                     at=(press.x, press.y), time=press.time, frame=press.frame)  # fmt: skip
         self._add(step)
@@ -159,7 +170,7 @@ class Recording:
             last.fields["amount"] = int(last.fields.get("amount", 1)) + 1
             last.time = ev.time
             return
-        frame = self.capture()
+        frame = self._screen_at(ev)
         words = self._words(frame, ev.x, ev.y)
         fields: dict[str, Any] = {"amount": 1}
         if words.by in ("tree", "ocr"):

@@ -158,19 +158,19 @@ class Describer:
     def field(self, image: Image.Image, x: int, y: int) -> Words | None:
         """The label of the field at (x, y), for ``type ... into``; None when none is found."""
         node = self._node(image, x, y)
+        secret = node is not None and node.role == "password text"
         if node is not None and node.role in EDITABLE:
             name = node.name.strip()
             if name:
-                return Words(f"field:{name}", "tree", secret=node.role == "password text",
-                             had_text=bool(node.value))  # fmt: skip
-        had_text = self._line_at(image, x, y, slack=0) is not None
+                return Words(f"field:{name}", "tree", secret=secret, had_text=bool(node.value))
+        had_text = self._line_at(image, x, y, slack=0) is not None and not secret  # dots are no text
         row = [ln for ln in self._lines(image) if ln.box.x2 <= x and abs((ln.box.y1 + ln.box.y2) / 2 - y) < 14]
         if row:
             label = max(row, key=lambda ln: ln.box.x2)
-            return Words(label.text.strip().rstrip(":"), "ocr", had_text=had_text)
+            return Words(label.text.strip().rstrip(":"), "ocr", had_text=had_text, secret=secret)
         above = [ln for ln in self._lines(image) if ln.box.y2 <= y and y - ln.box.y2 < 40
                  and ln.box.x1 - 20 <= x <= ln.box.x2 + 200]  # fmt: skip
         if above:
             label = max(above, key=lambda ln: ln.box.y2)
-            return Words(label.text.strip().rstrip(":"), "ocr", had_text=had_text)
+            return Words(label.text.strip().rstrip(":"), "ocr", had_text=had_text, secret=secret)
         return None

@@ -183,7 +183,9 @@ def parse_step(raw: str) -> StepSpec | None:
 
 
 def parse_task(task: str) -> list[StepSpec]:
-    """Parse every step; raise ConfigError quoting each step that is not understood."""
+    """Parse every step; raise ConfigError quoting each step that is not understood. A line
+    that starts with ``#`` is a comment (task files written by `screenagent record` have them)."""
+    task = "\n".join(line for line in task.splitlines() if not line.lstrip().startswith("#"))
     raw_steps = _split_steps(task)
     if not raw_steps:
         raise ConfigError(
