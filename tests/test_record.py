@@ -221,3 +221,66 @@ def test_a_gtk_password_dialog_is_named_by_its_tree_and_the_password_never_writt
     run = cli("test", str(out), "--report", str(tmp_path / "report"), env={**os.environ, "SECRET_1": "hunter2"}, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr + text
     assert printed.read_text().strip() == "hunter2"  # the app received the password
+
+
+def test_a_mousepad_workflow_recorded_and_replayed_writes_the_same_file(tmp_path: Path) -> None:
+    """A real app (mousepad, GTK3): two lines typed, Save As through GTK's file chooser (its
+    Save button named by the tree), a check on the window title added with the hotkey. The
+    replay of the written file on a fresh desktop writes the same file: judged on disk."""
+    import shutil
+
+    from apps.corpus import private_home
+
+    if shutil.which("mousepad") is None:
+        pytest.skip("mousepad is not installed (bash .ci/setup.sh installs it)")
+    out, note = tmp_path / "note.yaml", tmp_path / "saved" / "note.txt"
+    note.parent.mkdir()
+    env_home = {**os.environ, **private_home(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "screenagent", "record", str(out), "--virtual-display", "1280x800",
+                             "--app", "mousepad", "--ready", "File"],
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env_home)  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        line = ""
+        while "recording on display" not in line:
+            line = proc.stderr.readline()
+            assert line, "the recorder ended before recording"
+        m = re.search(r"display (:\d+) \(XAUTHORITY=(\S+)\)", line)
+        assert m, line
+        env = {**env_home, "DISPLAY": m.group(1), "XAUTHORITY": m.group(2)}
+
+        def xdo(*args: str, pause: float = 0.6) -> None:
+            subprocess.run(["xdotool", *args], env=env, check=True, timeout=30)
+            time.sleep(pause)
+
+        xdo("type", "--delay", "30", "hello from a person")
+        xdo("key", "Return")
+        xdo("type", "--delay", "30", "second line")
+        xdo("key", "ctrl+shift+s", pause=2.0)  # the person waits for the dialog
+        xdo("type", "--delay", "20", str(note), pause=1.0)  # its Name field has the focus
+        save = subprocess.run(["xdotool", "search", "--name", "Save As", "getwindowgeometry"], env=env,
+                              capture_output=True, text=True, timeout=30).stdout  # fmt: skip
+        assert "Position" in save, save
+        xdo("key", "Return", pause=2.0)  # Save: the dialog closes, the title shows the file's name
+        proc.send_signal(signal.SIGINT)
+        log = proc.stderr.read()
+        assert proc.wait(timeout=120) == 0, log
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert note.read_text() == "hello from a person\nsecond line"  # the person's own run saved it
+    text = out.read_text()
+    load_test_file(out)
+    import yaml
+
+    steps = yaml.safe_load(text)["tests"][0]["steps"]
+    assert steps[:7] == [{"type": "hello from a person"}, {"press": "enter"}, {"type": "second line"},
+                         {"press": "ctrl+shift+s"}, {"wait_for": "Save As"},  # the dialog the person waited for
+                         {"type": str(note)}, {"press": "enter"}], text  # Return after a pause: a step of its own
+    note.unlink()
+    run = cli("test", str(out), "--report", str(tmp_path / "report"), env=env_home, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr + text
+    deadline = time.monotonic() + 10
+    while not note.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert note.read_text() == "hello from a person\nsecond line", text  # the replay wrote the same file

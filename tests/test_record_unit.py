@@ -103,7 +103,7 @@ def test_double_right_drag_scroll_and_shortcuts() -> None:
     steps = [(s.verb, s.value, s.fields) for s in run(events, screen).steps]
     assert steps == [("double_click", "Save", {}), ("right_click", "Report", {}),
                      ("drag", "Name", {"to": "Report"}), ("scroll", "down", {"amount": 3, "in": "Name"}),
-                     ("press", "ctrl+s", {}), ("press", "ctrl+e", {}), ("press", "tab", {})]  # fmt: skip
+                     ("press", "ctrl+s", {}), ("press", "ctrl+shift+e", {}), ("press", "tab", {})]  # fmt: skip
 
 
 def test_a_target_that_was_not_there_before_gets_a_wait_and_a_password_never_leaks() -> None:

@@ -79,7 +79,10 @@ def cmd_record(args: argparse.Namespace) -> int:
                               crops=out.parent / f"{out.stem}-images")  # fmt: skip
         xdisplay = open_display(display)
         frames = FrameBuffer(display)
-        recording = Recording(describer, lambda: s.capture().image, xdisplay, before=frames.before)
+        from ..windows import list_windows
+
+        recording = Recording(describer, lambda: s.capture().image, xdisplay, before=frames.before,
+                              windows=lambda: {w.id: w.title for w in list_windows(display)})  # fmt: skip
         first = s.capture().image
 
         def save(final: bool = False) -> None:

@@ -41,6 +41,8 @@ from .capture import (
 from .words import Describer, Words
 
 DOUBLE_MS = 450
+ENTER_PAUSE_MS = 400
+"""Return this long after the last typed key is its own step (``press enter``)."""
 DRAG_PX = 10
 ASSERT_CHORD = "ctrl+alt+e"
 MODIFIER_KEYS = {"Shift_L", "Shift_R", "Control_L", "Control_R", "Alt_L", "Alt_R", "Meta_L", "Meta_R",
@@ -81,10 +83,14 @@ class Recording:
     ``capture()`` returns the screen now; ``display`` is an Xlib display (for key names);
     ``before(t)`` the screen as it was at a moment (a `FrameBuffer`'s)."""
 
-    def __init__(self, describer: Describer, capture: Any, display: Any, before: Any = None) -> None:
+    def __init__(self, describer: Describer, capture: Any, display: Any, before: Any = None,
+                 windows: Any = None) -> None:  # fmt: skip
         self.describer = describer
         self.capture = capture
         self.before = before
+        self.windows = windows
+        """``windows()``: {window id: title} of the top-level windows now (None: not watched)."""
+        self._seen_windows: dict[int, str] | None = windows() if windows is not None else None
         """``before(t)``: the screen as it was at ``time.monotonic()`` t (a `FrameBuffer`), or None."""
         self.display = display
         self.steps: list[Step] = []
@@ -93,6 +99,7 @@ class Recording:
         self._press: _Press | None = None
         self._typing: list[str] = []
         self._typing_into: Step | None = None
+        self._last_key = 0
         self._last_frame: Image.Image | None = None
 
     # -- events -------------------------------------------------------------------------------
@@ -102,6 +109,7 @@ class Recording:
             self._scroll(ev)
         elif ev.kind == BUTTON_PRESS:
             self._end_typing()
+            self._wait_for_new_window()
             frame = self._screen_at(ev)
             self._press = _Press(ev.detail, ev.x, ev.y, ev.time, frame, self._words(frame, ev.x, ev.y))
         elif ev.kind == BUTTON_RELEASE and self._press is not None and ev.detail == self._press.button:
@@ -114,6 +122,17 @@ class Recording:
         """End what is open (typing) and return the steps."""
         self._end_typing()
         return self.steps
+
+    def _wait_for_new_window(self) -> None:
+        """A window that opened since the previous action (a dialog the person waited for) gets
+        a ``wait_for`` its title before the action the person now starts in it."""
+        if self.windows is None or self._seen_windows is None:
+            return
+        now = self.windows()
+        new = [title for wid, title in now.items() if wid not in self._seen_windows and title.strip()]
+        self._seen_windows = now
+        if new and self.steps:
+            self.steps.append(Step("wait_for", new[-1].strip(), comments=["a window the person waited for"]))
 
     def _screen_at(self, ev: RawEvent) -> Image.Image:
         """The screen as it was when the event arrived (``before(arrived)``), else now."""
@@ -184,9 +203,11 @@ class Recording:
         if name in MODIFIER_KEYS or not name:
             return
         mods = [m for m, bit in (("ctrl", CONTROL), ("alt", MOD1), ("super", MOD4)) if ev.state & bit]
-        if mods:
-            chord = "+".join([*mods, *(["shift"] if ev.state & SHIFT and len(name) > 1 else []),
-                              KEY_WORDS.get(name, name.lower())])  # fmt: skip
+        if not self._typing:
+            self._wait_for_new_window()
+        if mods:  # a shortcut: the unshifted key, with shift named (ctrl+shift+s, not ctrl+S)
+            base = key_name(self.display, ev.detail, ev.state & ~SHIFT) or name
+            chord = "+".join([*mods, *(["shift"] if ev.state & SHIFT else []), KEY_WORDS.get(base, base.lower())])
             self._end_typing()
             if chord == ASSERT_CHORD:
                 self._assert_at(ev.x, ev.y)
@@ -194,8 +215,13 @@ class Recording:
                 self.steps.append(Step("press", chord, time=ev.time))
             return
         if name in ("Return", "KP_Enter") and self._typing:
-            self._end_typing(enter=True)
+            # at once: part of the typing; after a pause (the person looked first), a step of
+            # its own, so a replay lets the screen settle before it too
+            self._end_typing(enter=ev.time - self._last_key <= ENTER_PAUSE_MS)
+            if ev.time - self._last_key > ENTER_PAUSE_MS:
+                self.steps.append(Step("press", "enter", time=ev.time))
             return
+        self._last_key = ev.time
         if name == "BackSpace" and self._typing:
             self._typing.pop()
             return
