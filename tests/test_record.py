@@ -260,27 +260,65 @@ def test_a_mousepad_workflow_recorded_and_replayed_writes_the_same_file(tmp_path
         xdo("type", "--delay", "20", str(note), pause=1.0)  # its Name field has the focus
         save = subprocess.run(["xdotool", "search", "--name", "Save As", "getwindowgeometry"], env=env,
                               capture_output=True, text=True, timeout=30).stdout  # fmt: skip
-        assert "Position" in save, save
-        xdo("key", "Return", pause=2.0)  # Save: the dialog closes, the title shows the file's name
+        where = re.search(r"Position: (\d+),(\d+).*Geometry: (\d+)x(\d+)", save, re.S)
+        assert where, save
+        x, y, w, h = (int(v) for v in where.groups())
+        # the Save button, bottom right of the dialog, clicked as a person clicks (held a moment)
+        xdo("mousemove", str(x + w - 50), str(min(y + h, 800) - 29), "mousedown", "1", "sleep", "0.15", "mouseup", "1",
+            pause=2.0)  # fmt: skip
+        xdo("key", "Return")  # back in the editor: a third line, saved with ctrl+s
+        xdo("type", "--delay", "30", "third line")
+        xdo("key", "ctrl+s", pause=1.5)
         proc.send_signal(signal.SIGINT)
         log = proc.stderr.read()
         assert proc.wait(timeout=120) == 0, log
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert note.read_text() == "hello from a person\nsecond line"  # the person's own run saved it
+    lines = "hello from a person\nsecond line\nthird line"
+    assert note.read_text() == lines  # the person's own run saved it
     text = out.read_text()
     load_test_file(out)
     import yaml
 
     steps = yaml.safe_load(text)["tests"][0]["steps"]
-    assert steps[:7] == [{"type": "hello from a person"}, {"press": "enter"}, {"type": "second line"},
-                         {"press": "ctrl+shift+s"}, {"wait_for": "Save As"},  # the dialog the person waited for
-                         {"type": str(note)}, {"press": "enter"}], text  # Return after a pause: a step of its own
+    assert steps == [{"type": "hello from a person"}, {"press": "enter"}, {"type": "second line"},
+                     {"press": "ctrl+shift+s"}, {"wait_for": "Save As"},  # the dialog the person waited for
+                     {"type": str(note)}, {"click": "button:Save"},  # named by the accessibility tree
+                     {"press": "enter"}, {"type": "third line"}, {"press": "ctrl+s"}], text  # ten steps
     note.unlink()
     run = cli("test", str(out), "--report", str(tmp_path / "report"), env=env_home, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr + text
     deadline = time.monotonic() + 10
-    while not note.exists() and time.monotonic() < deadline:
+    while (not note.exists() or "third" not in note.read_text()) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert note.read_text() == "hello from a person\nsecond line", text  # the replay wrote the same file
+    assert note.read_text() == lines, text  # the replay wrote the same file
+
+
+def test_an_x_server_without_record_is_a_clear_error(tmp_path: Path) -> None:
+    """Xvfb started with RECORD turned off (``-extension RECORD``): the recorder says what is
+    missing and writes nothing, instead of recording nothing."""
+    import shutil
+
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (.ci/setup.sh installs it)")
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp",
+                             "-extension", "RECORD"], pass_fds=(write,), stderr=subprocess.DEVNULL)  # fmt: skip
+    os.close(write)
+    number = b""
+    while not number.endswith(b"\n"):
+        chunk = os.read(read, 16)
+        if not chunk:
+            break
+        number += chunk
+    os.close(read)
+    try:
+        env = {**os.environ, "DISPLAY": f":{number.decode().strip()}"}
+        env.pop("XAUTHORITY", None)
+        proc = cli("record", str(tmp_path / "x.yaml"), "--seconds", "2", "--no-tree", env=env, timeout=120)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
+    assert proc.returncode != 0 and "no RECORD extension" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "x.yaml").exists()
