@@ -6,6 +6,7 @@ free number), and only processes started here are ended, by PID.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -163,3 +164,27 @@ def settle_screen(vd: VirtualDisplay, *, quiet: float = 0.3, cap: float = 5.0) -
 
     with MssScreen(display=vd.display) as screen:
         wait_until_settled(screen, config=SettleConfig(quiet_seconds=quiet, cap_seconds=cap))
+
+
+@contextlib.contextmanager
+def bare_xvfb(size: str = "1280x800x24", *args: str) -> Iterator[str]:
+    """A plain Xvfb with no access control and no desktop (``args`` go to Xvfb: ``-extension
+    RECORD`` turns RECORD off); yields its display name, ends it by PID."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (.ci/setup.sh installs it)")
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", size, "-nolisten", "tcp", *args],
+                            pass_fds=(write,), stderr=subprocess.DEVNULL)  # fmt: skip
+    os.close(write)
+    number = b""
+    while not number.endswith(b"\n"):
+        chunk = os.read(read, 16)
+        if not chunk:
+            break
+        number += chunk
+    os.close(read)
+    try:
+        yield f":{number.decode().strip()}"
+    finally:
+        end_process(xvfb)
+

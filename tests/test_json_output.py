@@ -7,37 +7,19 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from conftest import bare_xvfb, cli
 
 pytestmark = pytest.mark.display
 
 
 @pytest.fixture
 def display_without_cookie() -> Iterator[str]:
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (.ci/setup.sh installs it)")
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            pass_fds=(write,), stderr=subprocess.DEVNULL)  # fmt: skip
-    os.close(write)
-    number = b""
-    while not number.endswith(b"\n"):
-        chunk = os.read(read, 16)
-        if not chunk:
-            break
-        number += chunk
-    os.close(read)
-    try:
-        yield f":{number.decode().strip()}"
-    finally:
-        xvfb.terminate()
-        xvfb.wait(10)
+    with bare_xvfb() as display:
+        yield display
 
 
 @pytest.mark.parametrize("args", [

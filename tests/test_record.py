@@ -7,6 +7,7 @@ fresh desktop (the app's own state file says the form was sent), and the .txt fo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -14,11 +15,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, cli
+from conftest import ROOT, bare_xvfb, cli
 
 from screenagent.testing.spec import load_test_file
 
@@ -26,16 +27,15 @@ pytestmark = [pytest.mark.display, pytest.mark.ocr, pytest.mark.slow]
 DEMO = ROOT / "examples" / "demo_app.py"
 
 
-def record(out: Path, state: Path, person: Callable[[Callable[..., None], Callable[[int, int], None]], None],
-           *extra: str) -> str:  # fmt: skip
-    """Run the recorder on its own desktop with the demo app; ``person(xdo, click)`` acts;
-    then Ctrl-C. Returns the recorder's stderr."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "screenagent", "record", str(out), "--virtual-display", "1280x800",
-         "--app", f"{sys.executable} {DEMO} --state {state}", "--ready", "Submit", *extra],
-        stderr=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
+@contextlib.contextmanager
+def recording(out: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[tuple[dict[str, str], list[str]]]:
+    """``screenagent record OUT --virtual-display 1280x800 ARGS`` until it records; yields the
+    environment of its display (for xdotool) and a list that gets its stderr once it ended with
+    Ctrl-C (a valid file with everything so far) at the end of the block."""
+    proc = subprocess.Popen([sys.executable, "-m", "screenagent", "record", str(out), "--virtual-display", "1280x800",
+                             *args], stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)  # fmt: skip
     assert proc.stderr is not None
+    log: list[str] = []
     try:
         line = ""
         deadline = time.monotonic() + 90
@@ -45,30 +45,48 @@ def record(out: Path, state: Path, person: Callable[[Callable[..., None], Callab
             assert time.monotonic() < deadline
         m = re.search(r"display (:\d+) \(XAUTHORITY=(\S+)\)", line)
         assert m, line
-        env = {**os.environ, "DISPLAY": m.group(1), "XAUTHORITY": m.group(2)}
-
-        def xdo(*args: str) -> None:
-            subprocess.run(["xdotool", *args], env=env, check=True, timeout=30)
-
-        geo = subprocess.run(["xdotool", "search", "--name", "screenagent demo", "getwindowgeometry"], env=env,
-                             capture_output=True, text=True, timeout=30).stdout  # fmt: skip
-        pos = re.search(r"Position: (\d+),(\d+)", geo)
-        assert pos, geo
-        ox, oy = int(pos.group(1)), int(pos.group(2))
-
-        def click(x: int, y: int) -> None:
-            xdo("mousemove", str(ox + x), str(oy + y), "click", "1")
-            time.sleep(0.7)
-
-        person(xdo, click)
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGINT)  # Ctrl-C: a valid file with everything so far
+        yield {**(env or os.environ), "DISPLAY": m.group(1), "XAUTHORITY": m.group(2)}, log
+        proc.send_signal(signal.SIGINT)
         rest = proc.stderr.read()
+        log.append(line + rest)
         assert proc.wait(timeout=300) == 0, rest
-        return line + rest
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def xdo(env: dict[str, str], *args: str, pause: float = 0.0) -> None:
+    subprocess.run(["xdotool", *args], env=env, check=True, timeout=30)
+    time.sleep(pause)
+
+
+def geometry(env: dict[str, str], title: str) -> tuple[int, int, int, int]:
+    """x, y, width, height of the window with this title."""
+    geo = subprocess.run(["xdotool", "search", "--name", title, "getwindowgeometry"], env=env,
+                         capture_output=True, text=True, timeout=30).stdout  # fmt: skip
+    m = re.search(r"Position: (\d+),(\d+).*Geometry: (\d+)x(\d+)", geo, re.S)
+    assert m, geo
+    x, y, w, h = (int(v) for v in m.groups())
+    return x, y, w, h
+
+
+def press_at(env: dict[str, str], x: int, y: int, pause: float = 0.7) -> None:
+    """Click as a person clicks: the button held for a moment (xdotool's `click` is instantaneous)."""
+    xdo(env, "mousemove", str(x), str(y), "mousedown", "1", "sleep", "0.15", "mouseup", "1", pause=pause)
+
+
+def record(out: Path, state: Path, person: Callable[[Callable[..., None], Callable[[int, int], None]], None],
+           *extra: str) -> str:  # fmt: skip
+    """Record on the demo app; ``person(xdo, click)`` acts. Returns the recorder's stderr."""
+    with recording(out, "--app", f"{sys.executable} {DEMO} --state {state}", "--ready", "Submit", *extra) as (env, log):
+        ox, oy, _, _ = geometry(env, "screenagent demo")
+
+        def click(x: int, y: int) -> None:
+            xdo(env, "mousemove", str(ox + x), str(oy + y), "click", "1", pause=0.7)
+
+        person(lambda *args: xdo(env, *args), click)
+        time.sleep(0.5)
+    return log[0]
 
 
 def test_a_recorded_form_workflow_is_a_test_that_passes_on_a_fresh_desktop(tmp_path: Path) -> None:
@@ -178,34 +196,11 @@ def test_a_gtk_password_dialog_is_named_by_its_tree_and_the_password_never_writt
         pytest.skip("zenity is not installed (bash .ci/setup.sh installs it)")
     out, printed = tmp_path / "login.yaml", tmp_path / "printed.txt"
     app = f"sh -c 'zenity --password --title Login > {printed}'"
-    proc = subprocess.Popen([sys.executable, "-m", "screenagent", "record", str(out), "--virtual-display", "1280x800",
-                             "--app", app, "--ready", "OK"], stderr=subprocess.PIPE, text=True, cwd=ROOT)  # fmt: skip
-    assert proc.stderr is not None
-    try:
-        line = ""
-        while "recording on display" not in line:
-            line = proc.stderr.readline()
-            assert line, "the recorder ended before recording"
-        m = re.search(r"display (:\d+) \(XAUTHORITY=(\S+)\)", line)
-        assert m, line
-        env = {**os.environ, "DISPLAY": m.group(1), "XAUTHORITY": m.group(2)}
-        geo = subprocess.run(["xdotool", "search", "--name", "Login", "getwindowgeometry"], env=env,
-                             capture_output=True, text=True, timeout=30).stdout  # fmt: skip
-        pos = re.search(r"Position: (\d+),(\d+)", geo)
-        assert pos, geo
-        ox, oy = int(pos.group(1)), int(pos.group(2))
-        # as a person clicks: the button held for a moment (xdotool's `click` is instantaneous)
-        for args in (["mousemove", str(ox + 191), str(oy + 74), "mousedown", "1", "sleep", "0.15", "mouseup", "1"],
-                     ["type", "--delay", "40", "hunter2"],
-                     ["mousemove", str(ox + 244), str(oy + 125), "mousedown", "1", "sleep", "0.15", "mouseup", "1"]):  # fmt: skip
-            subprocess.run(["xdotool", *args], env=env, check=True, timeout=30)
-            time.sleep(0.7)
-        proc.send_signal(signal.SIGINT)
-        log = proc.stderr.read()
-        assert proc.wait(timeout=120) == 0, log
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with recording(out, "--app", app, "--ready", "OK") as (env, _):
+        ox, oy, _, _ = geometry(env, "Login")
+        press_at(env, ox + 191, oy + 74)  # the password field
+        xdo(env, "type", "--delay", "40", "hunter2", pause=0.7)
+        press_at(env, ox + 244, oy + 125)  # OK
     text = out.read_text()
     assert "hunter2" not in text and not any("hunter2" in p.read_text(errors="ignore")
                                              for p in tmp_path.rglob("*") if p.is_file() and p != printed)  # fmt: skip
@@ -236,45 +231,17 @@ def test_a_mousepad_workflow_recorded_and_replayed_writes_the_same_file(tmp_path
     out, note = tmp_path / "note.yaml", tmp_path / "saved" / "note.txt"
     note.parent.mkdir()
     env_home = {**os.environ, **private_home(tmp_path)}
-    proc = subprocess.Popen([sys.executable, "-m", "screenagent", "record", str(out), "--virtual-display", "1280x800",
-                             "--app", "mousepad", "--ready", "File"],
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env_home)  # fmt: skip
-    assert proc.stderr is not None
-    try:
-        line = ""
-        while "recording on display" not in line:
-            line = proc.stderr.readline()
-            assert line, "the recorder ended before recording"
-        m = re.search(r"display (:\d+) \(XAUTHORITY=(\S+)\)", line)
-        assert m, line
-        env = {**env_home, "DISPLAY": m.group(1), "XAUTHORITY": m.group(2)}
-
-        def xdo(*args: str, pause: float = 0.6) -> None:
-            subprocess.run(["xdotool", *args], env=env, check=True, timeout=30)
-            time.sleep(pause)
-
-        xdo("type", "--delay", "30", "hello from a person")
-        xdo("key", "Return")
-        xdo("type", "--delay", "30", "second line")
-        xdo("key", "ctrl+shift+s", pause=2.0)  # the person waits for the dialog
-        xdo("type", "--delay", "20", str(note), pause=1.0)  # its Name field has the focus
-        save = subprocess.run(["xdotool", "search", "--name", "Save As", "getwindowgeometry"], env=env,
-                              capture_output=True, text=True, timeout=30).stdout  # fmt: skip
-        where = re.search(r"Position: (\d+),(\d+).*Geometry: (\d+)x(\d+)", save, re.S)
-        assert where, save
-        x, y, w, h = (int(v) for v in where.groups())
-        # the Save button, bottom right of the dialog, clicked as a person clicks (held a moment)
-        xdo("mousemove", str(x + w - 50), str(min(y + h, 800) - 29), "mousedown", "1", "sleep", "0.15", "mouseup", "1",
-            pause=2.0)  # fmt: skip
-        xdo("key", "Return")  # back in the editor: a third line, saved with ctrl+s
-        xdo("type", "--delay", "30", "third line")
-        xdo("key", "ctrl+s", pause=1.5)
-        proc.send_signal(signal.SIGINT)
-        log = proc.stderr.read()
-        assert proc.wait(timeout=120) == 0, log
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    with recording(out, "--app", "mousepad", "--ready", "File", env=env_home) as (env, _):
+        xdo(env, "type", "--delay", "30", "hello from a person", pause=0.6)
+        xdo(env, "key", "Return", pause=0.6)
+        xdo(env, "type", "--delay", "30", "second line", pause=0.6)
+        xdo(env, "key", "ctrl+shift+s", pause=2.0)  # the person waits for the dialog
+        xdo(env, "type", "--delay", "20", str(note), pause=1.0)  # its Name field has the focus
+        x, y, w, h = geometry(env, "Save As")
+        press_at(env, x + w - 50, min(y + h, 800) - 29, pause=2.0)  # Save, bottom right of the dialog
+        xdo(env, "key", "Return", pause=0.6)  # back in the editor: a third line, saved with ctrl+s
+        xdo(env, "type", "--delay", "30", "third line", pause=0.6)
+        xdo(env, "key", "ctrl+s", pause=1.5)
     lines = "hello from a person\nsecond line\nthird line"
     assert note.read_text() == lines  # the person's own run saved it
     text = out.read_text()
@@ -298,27 +265,9 @@ def test_a_mousepad_workflow_recorded_and_replayed_writes_the_same_file(tmp_path
 def test_an_x_server_without_record_is_a_clear_error(tmp_path: Path) -> None:
     """Xvfb started with RECORD turned off (``-extension RECORD``): the recorder says what is
     missing and writes nothing, instead of recording nothing."""
-    import shutil
-
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (.ci/setup.sh installs it)")
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp",
-                             "-extension", "RECORD"], pass_fds=(write,), stderr=subprocess.DEVNULL)  # fmt: skip
-    os.close(write)
-    number = b""
-    while not number.endswith(b"\n"):
-        chunk = os.read(read, 16)
-        if not chunk:
-            break
-        number += chunk
-    os.close(read)
-    try:
-        env = {**os.environ, "DISPLAY": f":{number.decode().strip()}"}
+    with bare_xvfb("800x600x24", "-extension", "RECORD") as display:
+        env = {**os.environ, "DISPLAY": display}
         env.pop("XAUTHORITY", None)
         proc = cli("record", str(tmp_path / "x.yaml"), "--seconds", "2", "--no-tree", env=env, timeout=120)
-    finally:
-        xvfb.terminate()
-        xvfb.wait(10)
     assert proc.returncode != 0 and "no RECORD extension" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "x.yaml").exists()

@@ -62,6 +62,8 @@ class Step:
     fields: dict[str, Any] = field(default_factory=dict)
     comments: list[str] = field(default_factory=list)
     at: tuple[int, int] | None = None
+    by: str = ""
+    """What named its target (tree, ocr, image), for a pointer step."""
     time: int = 0
     frame: Image.Image | None = field(default=None, repr=False)
 
@@ -142,10 +144,9 @@ class Recording:
     # -- pointer ------------------------------------------------------------------------------
 
     def _add(self, step: Step) -> None:
-        pointed = step.verb in ("click", "double_click", "right_click") and step.fields.get("_by") != "image"
+        pointed = step.verb in ("click", "double_click", "right_click") and step.by != "image"
         if pointed and self._last_frame is not None and not self._visible(step.value, self._last_frame):
             self.steps.append(Step("wait_for", step.value, comments=["it appeared after the previous step"]))
-        step.fields.pop("_by", None)
         self.steps.append(step)
         if step.frame is not None:
             self._last_frame = step.frame
@@ -175,8 +176,8 @@ class Recording:
             return
         verb = {1: "click", 2: "click", 3: "right_click"}[press.button]
         words = press.words or self._words(press.frame, press.x, press.y)
-        step = Step(verb, words.target, {"_by": words.by}, [words.note] if words.note else [],
-                    at=(press.x, press.y), time=press.time, frame=press.frame)  # fmt: skip
+        step = Step(verb, words.target, {}, [words.note] if words.note else [], at=(press.x, press.y),
+                    by=words.by, time=press.time, frame=press.frame)  # fmt: skip
         self._add(step)
 
     def _scroll(self, ev: RawEvent) -> None:

@@ -25,10 +25,7 @@ def _q(value: object) -> str:
 
 def yaml_lines(step: Step, indent: str = "      ") -> list[str]:
     out = [f"{indent}# {c}" for c in step.comments]
-    if step.verb == "scroll":
-        out.append(f"{indent}- scroll: {_q(step.value)}")
-    else:
-        out.append(f"{indent}- {step.verb}: {_q(step.value)}")
+    out.append(f"{indent}- {step.verb}: {_q(step.value)}")
     for key, value in step.fields.items():
         out.append(f"{indent}  {key}: {_q(value)}")
     return out
